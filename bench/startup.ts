@@ -1,7 +1,7 @@
 // Startup: `proconsul agent -dev` from spawn to the first 200 on /v1/status/leader (median of N),
 // against a reference measured by the same harness: a bare `node -e` HTTP server from spawn to
 // its first 200 (Node's own start-up floor on this machine), each with the CPU its main thread had
-// used by then (Linux /proc, 10 ms ticks; on a shared machine the steadier figure, since wall time
+// used by then (Linux /proc: schedstat's ns, else 10 ms ticks; on a shared machine the steadier figure, since wall time
 // also counts waiting for a core). Then `createAgent(config).start()`
 // in this process (modules already loaded), median of N. Targets: ≤ 300 ms CLI, ≤ 50 ms
 // in-process. Every port is a free ephemeral one so other agents on the machine never collide.
@@ -39,8 +39,16 @@ function status(port: number, p: string): Promise<number> {
   });
 }
 
-/** CPU ms (user + system) the main thread of `pid` has used, from /proc; NaN where unreadable. */
+/**
+ * CPU ms the main thread of `pid` has used: from /proc's schedstat (run time in ns) where the kernel
+ * keeps it, else utime + stime from /proc's stat (10 ms ticks); NaN where neither is readable.
+ */
 function mainThreadCpuMs(pid: number | undefined): number {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    // no schedstat (kernel without CONFIG_SCHED_INFO): the tick counts below
+  }
   try {
     const stat = fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -133,7 +141,11 @@ if (opts.bin2) console.log(row('--bin2 `agent -dev` → first 200 on /v1/status/
 if (!cpuAt200.get('cli')!.some(Number.isNaN)) {
   console.log(row('`proconsul agent -dev`: main-thread CPU at the first 200', cpuAt200.get('cli')!));
   console.log(row('reference: main-thread CPU at the first 200', cpuAt200.get('ref')!));
-  if (opts.bin2) console.log(row('--bin2 `agent -dev`: main-thread CPU at the first 200', cpuAt200.get('cli2')!));
+  if (opts.bin2) {
+    console.log(row('--bin2 `agent -dev`: main-thread CPU at the first 200', cpuAt200.get('cli2')!));
+    const a = cpuAt200.get('cli')!;
+    console.log(row('paired per run: main-thread CPU, this checkout − --bin2', a.map((x, i) => x - cpuAt200.get('cli2')![i])));
+  }
 }
 console.log(row('in-process createAgent(config)', built));
 console.log(row('in-process agent.start()', started));
