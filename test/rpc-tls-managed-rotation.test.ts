@@ -20,8 +20,8 @@ const m1: Agent = { name: 'm1', ip: '127.0.0.1', server: true, log: '' };
 const POLL = { context: () => logTails([[m1.name, m1.log]], 2500) };
 const file = (name: string, content: string): string => writeIn(dir, name, content);
 const etcdPid = (): number => Number(fs.readFileSync(path.join(dir, 'm1', 'etcd', 'etcd.pid'), 'utf8'));
-/** Lifetime of the first certificate: long enough to start, short enough to wait out. */
-const FIRST_CERT_MS = 20_000;
+/** Lifetime of the first certificate: long enough to start (≈ 3 s to a leader), short enough to wait out. */
+const FIRST_CERT_MS = 12_000;
 let ca: TestCA;
 let firstExpires = 0;
 
