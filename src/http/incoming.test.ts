@@ -107,3 +107,23 @@ test('a client that leaves mid-body fails the read', async () => {
     await s.close();
   }
 });
+
+test('a captured body read again is empty, as an ended stream gives, and the connection goes on', async () => {
+  const seconds: string[] = [];
+  const srv = createHttp1Server((req: http.IncomingMessage, res: http.ServerResponse) => {
+    void (async () => {
+      const first = await readBody(req, 64);
+      const again = await readBody(req, 64);
+      seconds.push(again.toString());
+      res.end(`got ${first.length}/${again.length}`);
+    })();
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  try {
+    const got = await exchange((srv.address() as AddressInfo).port, [put('abc') + put('defg')]);
+    assert.match(got, /got 3\/0[\s\S]*got 4\/0$/);
+    assert.deepEqual(seconds, ['', '']);
+  } finally {
+    await new Promise((resolve) => { srv.closeAllConnections(); srv.close(() => resolve(undefined)); });
+  }
+});
