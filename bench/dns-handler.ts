@@ -17,7 +17,7 @@ for (let s = 0; s < SERVICES; s++) {
     await dev.agent.endpoints.catalog.register({ Node: `n${s}-${i}`, Address: ip, Service: { ID: `svc${s}-${i}`, Service: `svc${s}`, Port: 8000 + i } } as never);
   }
 }
-const handler = dev.agent.dnsHandler;
+const handler = await dev.agent.dnsHandler();
 const opt = process.env.EDNS === '0' ? [] : [{ type: 'OPT', name: '.', udpPayloadSize: 4096 } as never];
 const queries = (type: 'A' | 'SRV'): Buffer[] => Array.from({ length: SERVICES }, (_, s) => dnsPacket.encode({
   id: s, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name: `svc${s}.service.consul` }], additionals: opt,

@@ -65,7 +65,7 @@ function randomPacket(rnd: () => number): Buffer {
 test('120,000 random and mutated packets: no throw, every reply decodes as a response with the request id', async () => {
   const rnd = prng(20240601);
   const seeds = seedQueries();
-  const handler = dev.agent.dnsHandler;
+  const handler = await dev.agent.dnsHandler();
   let replies = 0;
   for (let i = 0; i < 120_000; i++) {
     const msg = i % 3 === 0 ? randomPacket(rnd) : mutate(seeds[Math.floor(rnd() * seeds.length)], rnd);
@@ -92,8 +92,8 @@ test('120,000 random and mutated packets: no throw, every reply decodes as a res
 test('60,000 mutated packets: the prepared-answer fast path replies exactly as the general path', async () => {
   const rnd = prng(20261125);
   const seeds = seedQueries();
-  const fast = dev.agent.dnsHandler.derive({ random: prng(5), now: () => 1_700_000_000_000, fastPath: true });
-  const slow = dev.agent.dnsHandler.derive({ random: prng(5), now: () => 1_700_000_000_000, fastPath: false });
+  const fast = (await dev.agent.dnsHandler()).derive({ random: prng(5), now: () => 1_700_000_000_000, fastPath: true });
+  const slow = (await dev.agent.dnsHandler()).derive({ random: prng(5), now: () => 1_700_000_000_000, fastPath: false });
   let hits = 0;
   for (let i = 0; i < 60_000; i++) {
     const msg = i % 4 === 0 ? seeds[Math.floor(rnd() * seeds.length)] : mutate(seeds[Math.floor(rnd() * seeds.length)], rnd);

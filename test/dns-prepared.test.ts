@@ -80,8 +80,8 @@ async function compare(a: DevAgent, seedValue: number): Promise<number> {
   // limited's recursor (127.0.0.1:1) is replaced by one that answers at once (waiting out its
   // recursor_timeout for each hostname resolved took most of the file's time).
   const deps = { now: () => 1_700_000_000_000, exchange: recursorAnswer };
-  const fast = a.agent.dnsHandler.derive({ ...deps, random: prng(seedValue), fastPath: true });
-  const slow = a.agent.dnsHandler.derive({ ...deps, random: prng(seedValue), fastPath: false });
+  const fast = (await a.agent.dnsHandler()).derive({ ...deps, random: prng(seedValue), fastPath: true });
+  const slow = (await a.agent.dnsHandler()).derive({ ...deps, random: prng(seedValue), fastPath: false });
   let hits = 0;
   for (let round = 0; round < 3; round++) {
     for (const msg of queries(prng(seedValue + round))) {
@@ -104,7 +104,7 @@ test('prepared answers are byte-identical to the general path', async () => {
 
 test('prepared answers follow catalog changes: registration, critical and warning checks, deregistration', async () => {
   for (const a of [plain, limited]) {
-    const before = a.agent.dnsHandler.derive({ random: prng(1) });
+    const before = (await a.agent.dnsHandler()).derive({ random: prng(1) });
     const ask = dnsPacket.encode({ type: 'query', id: 1, questions: [{ type: 'A', name: 'solo.service.consul' }] });
     assert.equal(dnsPacket.decode(before.answerNow(ask, 'udp')!).answers!.length, 1);
     await reg(a, { Node: 'solo2', Address: '10.2.0.2', Service: { ID: 'solo2', Service: 'solo', Port: 1 } });

@@ -181,3 +181,33 @@ test('/v1/coordinate and the operator keyring: loaded on their first requests, a
   assert.deepEqual([nodes.status, nodes.text], [200, '[]']);
   assert.deepEqual(JSON.parse(dcs.text), [{ Datacenter: 'dc1', AreaID: 'wan', Coordinates: [] }]);
 });
+
+const DNS_MODULES = ['dns/handler.ts', 'dns/answers.ts', 'agent/agent-dns.ts', 'agent/dc-dns.ts'];
+
+test('DNS: not loaded by a start without DNS listeners; the first questions (two at once) load it and are answered as before', () => {
+  const out = probe([{ requests: [], dns: ['test-node.node.consul', 'consul.service.consul'] }, { requests: [], dns: ['nope.service.consul'] }]);
+  for (const m of DNS_MODULES) {
+    assert.ok(!out.atStart.includes(m), `${m} loaded by start`);
+    assert.ok(out.steps[0].loaded.includes(m), `${m} not loaded by the first question`);
+  }
+  assert.deepEqual(out.steps[0].dns, [
+    { rcode: 'NOERROR', answers: ['test-node.node.consul 127.0.0.1'] }, { rcode: 'NOERROR', answers: ['consul.service.consul 127.0.0.1'] },
+  ]);
+  assert.equal(out.steps[1].dns[0].rcode, 'NXDOMAIN');
+});
+
+test('DNS: with a listener, loaded by start and answering once start() resolves; a failed load fails the start', () => {
+  const out = probe([{ requests: [], dns: ['consul.service.consul'] }], { PROBE_DNS: 'listen' });
+  for (const m of DNS_MODULES) assert.ok(out.atStart.includes(m), `${m} not loaded by start`);
+  assert.deepEqual(out.steps[0].dns, [{ rcode: 'NOERROR', answers: ['consul.service.consul 127.0.0.1'] }]);
+  const r = spawnSync(process.execPath, [PROBE, '[]'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PROBE_DNS: 'listen', PROBE_FAIL: 'dns/handler.ts' } });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /probe refused dns\/handler\.ts/);
+});
+
+test('DNS: a failed load rejects the question with its error, and the next question loads again', () => {
+  const steps = [{ requests: [], dns: ['consul.service.consul'] }, { requests: [], dns: ['consul.service.consul'] }];
+  const out = probe(steps, { PROBE_FAIL: 'dns/handler.ts', PROBE_FAIL_ONCE: '1' });
+  assert.deepEqual(out.steps[0].dns, [{ rcode: 'probe refused dns/handler.ts', answers: [] }]);
+  assert.deepEqual(out.steps[1].dns, [{ rcode: 'NOERROR', answers: ['consul.service.consul 127.0.0.1'] }]);
+});

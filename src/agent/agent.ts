@@ -28,19 +28,16 @@ import type { AutoReload } from './auto-reload.ts';
 import { checkServerLastSeen, persistServerMetadata } from './server-metadata.ts';
 import { HttpServer, RequestRateLimiter, rpcRateBucket, type ControlPlaneLimitEntry, type HttpServerDeps } from '../http/index.ts';
 import { RpcRateExceededError } from '../errors.ts';
-import { DnsHandler, DnsServer, UpstreamQueue, delegateRecursion, dnsConfigFrom, type DnsAddresses } from '../dns/index.ts';
-import { decodeDnsConfig } from '../dns/config-wire.ts';
-import { catchUp } from '../endpoint/query.ts';
-import { staleBounded, type StaleDeps } from './dns-stale.ts';
-import { DnsView, type DnsAcl } from '../endpoint/index.ts';
+import type { DnsHandler } from '../dns/handler.ts';
+import { DnsServer, type DnsAddresses } from '../dns/server.ts';
+import { dnsConfigFrom } from '../dns/config.ts';
+import type { MessageHandler } from './dc-dns.ts';
+import type { ServerDns } from './agent-dns.ts';
 import { buildServer, serviceConfigSource, type AgentHooks, type Endpoints } from './server.ts';
 import { LanPool } from './lan-pool.ts';
 import { WanPool } from './wan-pool.ts';
-import { wanDnsWrapper } from './dc-dns.ts';
-import { preparingDns } from './acl-primary-routes.ts';
-import { translateHeaders, translatingRouter, wanDnsSettings } from './translate-wan.ts';
+import { translateHeaders, translatingRouter } from './translate-wan.ts';
 import { HttpCache, cachingRouter, inProcessSend } from './cache/http-cache.ts';
-import { dnsQueryExecutor } from './query-dns.ts';
 import { MemberReconciler } from '../leader/reconcile.ts';
 import type { Transport } from '../gossip/index.ts';
 import type { Local } from './local/index.ts';
@@ -50,7 +47,7 @@ import { addAutopilot } from './managed-etcd.ts';
 import { buildStore } from './agent-store.ts';
 import { applyPersistedAcl } from './acl-enable.ts';
 import { CoordinateSync, coordinateSettings } from './coordinates.ts';
-import { autoEncryptOnly, createRpcServer, rpcRequestCounters, tokenHandlers } from './rpc-server.ts';
+import { autoEncryptOnly, createRpcServer, rpcRequestCounters } from './rpc-server.ts';
 import { configListRoute } from './config-replication-source.ts';
 import { followConnectRoots } from './connect-trust.ts';
 import { RpcListener } from './rpc-listener.ts';
@@ -114,8 +111,8 @@ export interface Agent extends AgentBase {
   readonly sessionTimers: SessionTimers;
   /** The election among servers and the leader duties it starts and stops. */
   readonly leaderSide: LeaderSide;
-  /** The DNS message handler (socket-free), for in-process tests and benchmarks. */
-  readonly dnsHandler: DnsHandler;
+  /** The DNS message handler (socket-free), for in-process tests and benchmarks; loaded on the first call. */
+  dnsHandler(): Promise<DnsHandler>;
 }
 
 /** Builds an agent from a runtime configuration; nothing is bound until start(). */
@@ -291,38 +288,17 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   }, remoteExecDisabled(config)));
   const dnsCfg = dnsConfigFrom(config);
   const dnsMeter = dnsMetrics(telemetry, config.nodeName, [dnsCfg.domain, dnsCfg.altDomain]);
-  const dnsHandler = new DnsHandler({
-    cfg: dnsCfg, view: new DnsView(replica, dnsAcl(local, endpoints)), logger: logger.child({ '@module': 'dns' }),
-    random: deps.random ?? Math.random, now: () => clock.now(),
-    queries: dnsQueryExecutor(endpoints.query, (s) => endpoints.acl.resolver.resolve(s), config.nodeName, new UpstreamQueue()),
-  });
-  // Questions for another datacenter are answered there (servers in a WAN pool).
-  const dcDns = wanDnsWrapper(wan, { ...dnsCfg, nodeName: config.nodeName, bindAddr: config.bindAddr, tls, crossDc }, logger);
-  // Answers no staler than dns_config.max_stale, or consistent reads under allow_stale = false
-  // (the server's settings, or the asking client's).
-  const stale: StaleDeps = {
-    isLeader: () => epDeps.leadership.isLeader(), knownLeader: () => epDeps.leadership.knownLeader(),
-    lastContact: () => replica.lastContact, now: () => clock.now(),
-    consistentRead: () => catchUp(epDeps), logger: logger.child({ '@module': 'dns' }), staleQuery: dnsMeter.staleQuery,
-  };
-  // Translating, questions for another datacenter go there under this agent's settings asking for WAN addresses.
-  // The asker's token resolved first: a secondary asks the primary for a secret it does not hold and waits.
-  const dnsToken = () => dnsAcl(local, endpoints).token();
-  const ownDns = preparingDns(staleBounded(dcDns(dnsHandler, dnsToken, wanDnsSettings(dnsCfg)), dnsCfg, stale), dnsToken, endpoints.acl.resolver);
+  // The DNS handlers (≈30 modules) load when the DNS listeners open or a question first comes.
+  let serverDns: Promise<ServerDns> | undefined;
+  const loadDns = (): Promise<ServerDns> => serverDns ??= import('./agent-dns.ts').then(
+    (m) => m.buildServerDns({ config, dnsCfg, dnsMeter, replica, endpoints, epDeps, local, wan, tls, crossDc, clock, logger, random: deps.random ?? Math.random }),
+    (err: unknown) => {
+      serverDns = undefined; // the next question tries again
+      throw err;
+    },
+  );
+  const ownDns = lazyDns(loadDns, (d) => d.own);
   const dns = new DnsServer({ handler: ownDns, logger: logger.child({ '@module': 'dns' }), timed: dnsMeter.timed, untimed: dnsMeter.untimed });
-  // Handlers per client token, settings and hostname resolution (tokens hold no newline), bounded like dnsFor's.
-  const clientDns = tokenHandlers((key) => {
-    const [token, hostnames, settings] = key.split('\n');
-    const cfg = decodeDnsConfig(settings, config.datacenter);
-    const delegateHostnames = hostnames === 'client';
-    // Prepared answers too: clients usually share one configuration, and token-less ones one handler.
-    const handler = dnsHandler.derive({
-      cfg, view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }),
-      fastPath: true, recursion: delegateRecursion, delegateHostnames,
-    });
-    const client = { ...(wanDnsSettings(cfg) ?? { domain: cfg.domain, altDomain: cfg.altDomain, settings }), delegateHostnames, recursionAvailable: cfg.recursors.length > 0 };
-    return preparingDns(staleBounded(dcDns(handler, () => token, client), cfg, stale), () => token, endpoints.acl.resolver);
-  });
   // Client agents reach servers on ports.server; an agent built without a pool (in-process
   // tests) has no clients and binds no RPC port.
   const rpc = config.gossip ? createRpcServer({
@@ -334,11 +310,9 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     connectSignIntermediate: endpoints.connectSignIntermediate,
     serviceConfig: serviceConfigSource(endpoints, config),
     configList: configListRoute(endpoints.configEntries, (s) => endpoints.acl.resolver.resolve(s), config.maxQueryTime),
-    dnsFor: tokenHandlers((token) => preparingDns(staleBounded(dcDns(dnsHandler.derive({
-      view: new DnsView(replica, { token: () => token, resolve: (s) => endpoints.acl.resolver.resolve(s) }), fastPath: false,
-    }), () => token), dnsCfg, stale), () => token, endpoints.acl.resolver)),
+    dnsFor: (token) => lazyDns(loadDns, (d) => d.dnsFor(token)),
     // A client agent's question under its own settings and token; its recursors are its own.
-    dnsWith: (token, settings, clientHostnames) => clientDns(`${token}\n${clientHostnames ? 'client' : 'server'}\n${settings}`),
+    dnsWith: (token, settings, clientHostnames) => lazyDns(loadDns, (d) => d.dnsWith(token, settings, clientHostnames)),
   }) : null;
   let started = false;
   let stopped = false;
@@ -384,6 +358,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       coordinateSync.start();
       await http.listen(config.httpAddrs);
       if (https) await http.listen(config.httpsAddrs ?? [], https);
+      if (config.dnsAddrs.length > 0) await loadDns();
       await dns.listen(config.dnsAddrs);
       // Joins start once the agent answers (Consul's agent command joins after the agent started).
       pool.startJoins();
@@ -429,15 +404,24 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
     },
     httpAddresses: () => http.addresses(),
     dnsAddresses: () => dns.addresses(),
-    dnsHandler,
+    dnsHandler: async () => (await loadDns()).handler,
   };
   return agent;
 }
 
-// DNS answers under acl.tokens.dns, else the default token (both read live); while ACLs are off
-// the resolver grants everything, and turning them on at runtime takes effect at once.
-function dnsAcl(local: Local, endpoints: Endpoints): DnsAcl {
-  return { token: () => local.tokens.get('dns') || local.tokens.get('default'), resolve: (s) => endpoints.acl.resolver.resolve(s) };
+/**
+ * A message handler that answers once `load` has built the DNS handlers: until then nothing is
+ * answered at once (the question goes to `handle`, which waits for the load).
+ */
+function lazyDns(load: () => Promise<ServerDns>, pick: (d: ServerDns) => MessageHandler): MessageHandler {
+  let ready: MessageHandler | undefined;
+  return {
+    answerNow: (msg, transport) => ready?.answerNow(msg, transport),
+    async handle(msg, transport, source, agentNode, agentDatacenter) {
+      ready ??= pick(await load());
+      return ready.handle(msg, transport, source, agentNode, agentDatacenter);
+    },
+  };
 }
 
 // The default reload: the same config files read again, with the identity this agent already

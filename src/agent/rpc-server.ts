@@ -6,7 +6,8 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { HttpServer, Router, type HttpRequest, type HttpResult, type HttpServerDeps } from '../http/index.ts';
 import type { Logger } from '../log.ts';
-import { HostnamesDelegated, RecursionDelegated, type DnsHandler } from '../dns/index.ts';
+import { HostnamesDelegated, RecursionDelegated } from '../dns/delegated.ts';
+import type { DnsHandler } from '../dns/handler.ts';
 import { DNS_CONFIG_HEADER } from '../dns/config-wire.ts';
 import type { AclIdentity } from '../endpoint/index.ts';
 import type { CASignRequest, SignedResponse } from '../endpoint/auto-encrypt.ts';

@@ -15,19 +15,7 @@ export const MAX_RECURSE_RECORDS = 5;
 /** Consul's default maxRecursionLevel: how deep names under our domain are followed. */
 export const MAX_RECURSION_LEVEL = 3;
 
-/**
- * Thrown by a handler that leaves hostname addresses to whoever asked it (a server answering for
- * a client agent, which resolves them with its own recursors, as Consul's client agents do):
- * `reply` is the whole answer with its hostnames unresolved, written for TCP (nothing cut).
- */
-export class HostnamesDelegated extends Error {
-  readonly reply: Buffer;
-
-  constructor(reply: Buffer) {
-    super('hostname addresses are left to the asking agent');
-    this.reply = reply;
-  }
-}
+export { HostnamesDelegated } from './delegated.ts';
 
 /** The records a hostname resolves to ([] when nothing answers); `level` is the recursion depth left. */
 export type HostnameResolver = (name: string, level: number) => Promise<Answer[]>;

@@ -8,15 +8,7 @@ import dnsPacket from 'dns-packet';
 import type { DnsConfig } from './config.ts';
 import { shuffle } from '../shuffle.ts';
 
-/** Thrown by a handler that leaves recursion to whoever asked it (a server answering for a client agent). */
-export class RecursionDelegated extends Error {
-  constructor() {
-    super('recursion is left to the asking agent');
-  }
-}
-
-/** A DnsHandler `recursion` that delegates every recursion. */
-export const delegateRecursion = (): Promise<never> => Promise.reject(new RecursionDelegated());
+export { RecursionDelegated, delegateRecursion } from './delegated.ts';
 
 /**
  * Which replies end the walk through the recursors: `usable` (NOERROR or NXDOMAIN; Consul's

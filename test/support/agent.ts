@@ -1,7 +1,10 @@
 // Starts a real dev agent in-process on 127.0.0.1 with an ephemeral HTTP port, for
 // integration tests that talk to it over real sockets with real clients.
 import { randomUUID } from 'node:crypto';
-import { createAgent, type Agent, type AgentDeps, type RuntimeConfig } from '../../src/index.ts';
+// The agent's own module, not src/index.ts: that also loads the client agent (and its DNS), which
+// test/startup-lazy.test.ts would then see loaded by every start.
+import { createAgent, type Agent, type AgentDeps } from '../../src/agent/agent.ts';
+import type { RuntimeConfig } from '../../src/agent/config/runtime.ts';
 import { silentLogger } from '../../src/log.ts';
 
 /** A RuntimeConfig with -dev-like defaults (memory store; `dev` false so JSON stays compact), HTTP on 127.0.0.1:0, DNS off. */

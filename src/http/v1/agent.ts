@@ -8,7 +8,7 @@ import { CONSUL_API_VERSION, gitRevision, buildDate } from '../../version.ts';
 import { formatGoDuration } from '../../duration.ts';
 import type { HttpResult } from '../router.ts';
 import { memberTags } from '../../agent/member-tags.ts';
-import { dnsConfigFrom } from '../../dns/index.ts';
+import { dnsConfigFrom } from '../../dns/config.ts';
 import { joinHostPort } from '../../host-port.ts';
 import { activeResources } from '../../telemetry/runtime.ts';
 import { DEFAULT_UI_CONFIG, uiDebugConfig } from '../../agent/config/ui-config.ts';
