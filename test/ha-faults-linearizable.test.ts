@@ -19,7 +19,7 @@ import { after, test } from 'node:test';
 import { AgentLogs, testFailed } from './support/agent-logs.ts';
 import { etcdBinary, freePort } from './support/etcd.ts';
 import { checkRegisterHistory, type KeyedOp } from './support/linearizability.ts';
-import { getJson, until } from './support/wait.ts';
+import { getJson, until, waitFor } from './support/wait.ts';
 import { seededRandom as prng } from '../src/gossip/random.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
@@ -34,6 +34,9 @@ const REGISTER = 'faults/register';
 const LOCK = 'faults/lock';
 const LOCK_DELAY_MS = 2000;
 const REQUEST_TIMEOUT_MS = 4000;
+/** A healthy spell between faults: this many more acknowledged increments on each counter and plain writes, and lock holds. */
+const SPELL_OPS = 20;
+const SPELL_HOLDS = 5;
 
 interface Server { node: string; child: ChildProcess | null; http: string; server: string; serf: string; etcdClient: string; dataDir: string; cfg: string }
 const servers: Server[] = [];
@@ -304,6 +307,24 @@ async function healthy(): Promise<string> {
   });
 }
 
+/** Waits until autopilot removed the dead server's etcd member (its dead-server threshold is 10 s). */
+async function removed(victim: Server): Promise<void> {
+  const rest = servers.filter((s) => s !== victim);
+  await until(`autopilot to remove ${victim.node}'s etcd member`, 60_000, async () => {
+    const lists = await Promise.all(rest.map((s) => getJson<{ members?: { name?: string }[] }>(`${s.etcdClient}/v3/cluster/member/list`, { method: 'POST', body: '{}' })));
+    const members = lists.find((l) => l?.members)?.members;
+    return members !== undefined && !members.some((m) => m.name === victim.node);
+  }, { every: 200 });
+}
+
+/** Waits until every kind of worker made progress since the call: acknowledged increments on each counter, plain writes, lock holds. */
+async function progressed(): Promise<void> {
+  const acked = (key: string) => stats.casAcked.get(key) ?? 0;
+  const from = { a: acked(COUNTERS[0]), b: acked(COUNTERS[1]), writes: stats.writes, holds: holds.length };
+  await waitFor('the workload to progress on a whole datacenter', () => acked(COUNTERS[0]) >= from.a + SPELL_OPS
+    && acked(COUNTERS[1]) >= from.b + SPELL_OPS && stats.writes >= from.writes + SPELL_OPS && holds.length >= from.holds + SPELL_HOLDS, { ms: 60_000 });
+}
+
 /** machine: agent and etcd; etcd: the member only (the agent restarts it); agent: the agent only (its next start ends the orphaned member); long: a machine down past autopilot's dead-server threshold, so it is removed and rejoins as a new member; pause: SIGSTOP of agent and etcd for 4 s, then SIGCONT; etcd-pause: the same for 6 s of the member only. */
 type Fault = 'machine' | 'etcd' | 'agent' | 'long' | 'pause' | 'etcd-pause';
 
@@ -331,7 +352,8 @@ async function inject(fault: Fault, target: 'leader' | 'follower'): Promise<stri
     killAgent(victim);
     if (fault === 'machine' || fault === 'long') killEtcd(victim);
     await exited;
-    await sleep(fault === 'long' ? 13_000 : 1500);
+    if (fault === 'long') await removed(victim);
+    else await sleep(1500);
     launch(victim);
   }
   await healthy();
@@ -392,13 +414,14 @@ test('faults: kill -9 of servers and etcd members under concurrent CAS, writes a
     lockWorker('lock-3', new Route(2, true), stop),
   ];
 
-  // The nemesis: one fault at a time, each followed by a healthy spell, so quorum stays possible.
-  await sleep(2000);
+  // The nemesis: one fault at a time, each followed by a healthy spell, so quorum stays possible;
+  // a spell lasts until every kind of worker went on (≈ 1 s) rather than a fixed 2 s.
+  await progressed();
   const plan: [Fault, 'leader' | 'follower'][] = [['machine', 'follower'], ['etcd', 'leader'], ['agent', 'leader'], ['machine', 'leader'], ['pause', 'leader'], ['etcd-pause', 'leader'], ['etcd', 'follower'], ['long', 'follower']];
   try {
     for (const [fault, target] of plan) {
       t.diagnostic(await inject(fault, target));
-      await sleep(2000);
+      await progressed();
     }
   } finally {
     stopping = true;
