@@ -14,6 +14,10 @@ export interface LoadResult {
   errors: number;
   /** Queries never answered (open loop only). */
   lost: number;
+  /** CPU the load generator used over the run, in cores (dnsperf's paced runs only). */
+  genCores?: number;
+  /** CPU the server used over the run, in cores (the paced runs at half unbound's dnsperf peak). */
+  serverCores?: number;
 }
 
 /** The shape of the generated queries. */

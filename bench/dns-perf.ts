@@ -30,16 +30,35 @@ function queryFile(spec: LoadSpec, count: number): string {
   return file;
 }
 
-/** Runs dnsperf (through `prefix`) with `args`; resolves with its standard output, written to a file. */
-async function run(prefix: string[], args: string[]): Promise<string> {
+/** CPU time (user + system, all threads) a live process has used so far, in seconds; NaN once it is gone. */
+export function processCpu(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime (fields 14 and 15) in clock ticks, 100 a second on Linux.
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Runs dnsperf (through `prefix`, commands that exec it, so the pid is dnsperf's) with `args`;
+ * resolves with its standard output, written to a file, and, when `sampleMs` is given, the cores
+ * it used over its first `sampleMs` (read from /proc then: its usage is gone once it exits).
+ */
+async function run(prefix: string[], args: string[], sampleMs = 0): Promise<{ text: string; cores: number }> {
   const out = path.join(dir, 'out.txt');
   const fd = fs.openSync(out, 'w');
   const [cmd, ...rest] = [...prefix, 'dnsperf', ...args, '-e', '-t', '1', '-b', '4096', '-O', 'suppress=unexpected,congestion,sockready'];
   const proc = spawn(cmd, rest, { stdio: ['ignore', fd, 'inherit'] });
+  let cores = NaN;
+  const timer = sampleMs > 0 ? setTimeout(() => (cores = processCpu(proc.pid) / (sampleMs / 1000)), sampleMs) : null;
   const code = await new Promise<number | null>((r) => proc.on('exit', r));
+  if (timer) clearTimeout(timer);
   fs.closeSync(fd);
   if (code !== 0) throw new Error(`dnsperf exited with ${code}`);
-  return fs.readFileSync(out, 'utf8');
+  return { text: fs.readFileSync(out, 'utf8'), cores };
 }
 
 /**
@@ -48,7 +67,7 @@ async function run(prefix: string[], args: string[]): Promise<string> {
  * reply would slow the generator at this rate), so p50 and p99 are NaN.
  */
 export async function dnsperfClosedLoop(spec: LoadSpec, concurrency: number, prefix: string[] = []): Promise<LoadResult> {
-  const text = await run(prefix, ['-s', '127.0.0.1', '-p', String(spec.port), '-d', queryFile(spec, 100_000), '-l', String(spec.seconds), '-q', String(concurrency)]);
+  const { text } = await run(prefix, ['-s', '127.0.0.1', '-p', String(spec.port), '-d', queryFile(spec, 100_000), '-l', String(spec.seconds), '-q', String(concurrency)]);
   const num = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
   const completed = num(/Queries completed:\s+(\d+)/);
   const noerror = num(/NOERROR (\d+)/);
@@ -57,11 +76,13 @@ export async function dnsperfClosedLoop(spec: LoadSpec, concurrency: number, pre
 
 /**
  * Sends `rate` queries per second for `spec.seconds` with dnsperf; latencies from its per-reply
- * lines. `prefix` runs it through other commands (e.g. `['taskset', '-c', '0']`).
+ * lines, and the cores dnsperf itself used (`genCores`, over 90 % of the run): on a small machine
+ * the generator's share is CPU the server does not have. `prefix` runs it through other commands
+ * (e.g. `['taskset', '-c', '0']`).
  */
 export async function dnsperfOpenLoop(spec: LoadSpec, rate: number, prefix: string[] = []): Promise<LoadResult> {
   const total = Math.round(rate * spec.seconds);
-  const text = await run(prefix, ['-s', '127.0.0.1', '-p', String(spec.port), '-d', queryFile(spec, total), '-n', '1', '-Q', String(rate), '-q', '10000', '-v']);
+  const { text, cores } = await run(prefix, ['-s', '127.0.0.1', '-p', String(spec.port), '-d', queryFile(spec, total), '-n', '1', '-Q', String(rate), '-q', '10000', '-v'], spec.seconds * 900);
   const lat: number[] = [];
   let errors = 0;
   let lost = 0;
@@ -79,5 +100,5 @@ export async function dnsperfOpenLoop(spec: LoadSpec, rate: number, prefix: stri
   // dnsperf stops sending while 10,000 queries are outstanding, so an overloaded server stretches
   // the run past `spec.seconds`: the rate answered is over dnsperf's own run time.
   const runTime = Number(/Run time \(s\):\s+([\d.]+)/.exec(text)?.[1] ?? spec.seconds);
-  return { qps: Math.round(lat.length / Math.max(runTime, spec.seconds)), p50: lat[Math.floor(lat.length * 0.5)] ?? NaN, p99: lat[Math.floor(lat.length * 0.99)] ?? NaN, errors, lost: Math.max(lost, total - sent) };
+  return { qps: Math.round(lat.length / Math.max(runTime, spec.seconds)), p50: lat[Math.floor(lat.length * 0.5)] ?? NaN, p99: lat[Math.floor(lat.length * 0.99)] ?? NaN, errors, lost: Math.max(lost, total - sent), genCores: cores };
 }

@@ -6,7 +6,9 @@
 // installed: `apt-get install dnsperf`), whose timing carries no Node event-loop jitter; then, with
 // dnsperf as the client, both servers' peak (unbound's is not capped by a Node generator) and both
 // paced at half of unbound's dnsperf peak, and the peak of a bare node:dgram echo (bench/udp-echo.ts: Node's
-// UDP floor, no lookup). The last line prints the Proconsul/unbound ratios.
+// UDP floor, no lookup), which is paced at that half too; those paced rows give the server's and
+// dnsperf's CPU in cores (dnsperf shares the machine: on 2 cores its share is CPU the server does
+// not have). The last line prints the Proconsul/unbound ratios.
 // Each Proconsul and unbound measurement is the best of `rounds` runs, interleaved, because the
 // machine may be shared. For each paced Proconsul run the agent reports its event-loop delay, GC
 // pauses and CPU time, and an idle Node process its own loop delay (the machine's noise), so a
@@ -18,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { closedLoop, openLoop, type LoadResult } from './dns-load.ts';
-import { dnsperfClosedLoop, dnsperfOpenLoop, hasDnsperf } from './dns-perf.ts';
+import { dnsperfClosedLoop, dnsperfOpenLoop, hasDnsperf, processCpu } from './dns-perf.ts';
 
 const SERVICES = 1000;
 const INSTANCES = 10;
@@ -124,6 +126,14 @@ async function pacedProconsul(type: 'A' | 'SRV', rate: number, gen = 'node'): Pr
   return r;
 }
 const spec = (port: number, type: 'A' | 'SRV') => ({ port, type, services: SERVICES, minAnswers: INSTANCES, seconds });
+/** `run` with the CPU the process `pid` (a server) used meanwhile, in cores over the run's `seconds`. */
+async function withServerCpu(pid: number | undefined, run: () => Promise<LoadResult>): Promise<LoadResult> {
+  const before = processCpu(pid);
+  const r = await run();
+  return { ...r, serverCores: (processCpu(pid) - before) / seconds };
+}
+/** A paced row's CPU figures: on 2 cores the generator's share is CPU the server does not have. */
+const cores = (r: LoadResult): string => `; server ${r.serverCores?.toFixed(2)}, dnsperf ${r.genCores?.toFixed(2)} cores`;
 const ms = (x: number): string => (Number.isNaN(x) ? '–' : x.toFixed(2));
 const row = (type: string, name: string, r: LoadResult): string =>
   `| ${type} | ${name} | ${r.qps.toLocaleString('en')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.errors + r.lost} |`;
@@ -154,11 +164,15 @@ for (const type of ['A', 'SRV'] as const) {
     const [xa, xu, xe] = await best([() => dnsperfClosedLoop(spec(pc.port, type), concurrency, DNSPERF_PREFIX), () => dnsperfClosedLoop(spec(pc.port + 2, type), concurrency, DNSPERF_PREFIX),
       () => dnsperfClosedLoop(spec(pc.port + 3, type), concurrency, DNSPERF_PREFIX)], (x, y) => x.qps > y.qps);
     rows.push(row(type, 'proconsul peak (dnsperf)', xa), row(type, 'unbound peak (dnsperf)', xu), row(type, 'bare node:dgram echo peak (dnsperf), no lookup', xe));
+    // At half unbound's dnsperf peak, the bare echo too: the floor any server on node:dgram's main thread has here.
     const cHalf = Math.round(xu.qps / 2);
-    const [ha, hu] = await best([() => pacedProconsul(type, cHalf, 'dnsperf'), () => dnsperfOpenLoop(spec(pc.port + 2, type), cHalf, DNSPERF_PREFIX)], (x, y) => x.p99 < y.p99);
-    rows.push(row(type, `proconsul paced at ${cHalf.toLocaleString('en')} qps (dnsperf)`, ha), row(type, `unbound paced at ${cHalf.toLocaleString('en')} qps (dnsperf)`, hu));
+    const [ha, hu, he] = await best([() => withServerCpu(pc.proc.pid, () => pacedProconsul(type, cHalf, 'dnsperf')),
+      () => withServerCpu(ub.pid, () => dnsperfOpenLoop(spec(pc.port + 2, type), cHalf, DNSPERF_PREFIX)),
+      () => withServerCpu(echo.proc.pid, () => dnsperfOpenLoop(spec(pc.port + 3, type), cHalf, DNSPERF_PREFIX))], (x, y) => x.p99 < y.p99);
+    const at = `paced at ${cHalf.toLocaleString('en')} qps (dnsperf`;
+    rows.push(row(type, `proconsul ${at}${cores(ha)})`, ha), row(type, `unbound ${at}${cores(hu)})`, hu), row(type, `bare node:dgram echo ${at}${cores(he)})`, he));
     perf = `; dnsperf: p99 ${da.p99.toFixed(2)} ms at ${half.toLocaleString('en')} qps (unbound ${du.p99.toFixed(2)} ms), peak ratio ${(xa.qps / xu.qps).toFixed(2)} (of a bare node:dgram echo ${(xa.qps / xe.qps).toFixed(2)}), ` +
-      `p99 ${ha.p99.toFixed(2)} ms at half its unbound peak ${cHalf.toLocaleString('en')} qps (unbound ${hu.p99.toFixed(2)} ms, lost ${ha.lost} vs ${hu.lost})`;
+      `p99 ${ha.p99.toFixed(2)} ms at half its unbound peak ${cHalf.toLocaleString('en')} qps (unbound ${hu.p99.toFixed(2)} ms, bare echo ${he.p99.toFixed(2)} ms, lost ${ha.lost} vs ${hu.lost})`;
   }
   summary.push(`${type} ${(a.qps / c.qps).toFixed(2)} (p99 ${pa.p99.toFixed(2)} ms at ${half.toLocaleString('en')} qps, unbound ${pc2.p99.toFixed(2)} ms${perf})`);
 }
