@@ -127,3 +127,19 @@ test('a captured body read again is empty, as an ended stream gives, and the con
     await new Promise((resolve) => { srv.closeAllConnections(); srv.close(() => resolve(undefined)); });
   }
 });
+
+test('a body read twice at once goes to the first read, and the second (through the stream) ends empty', async () => {
+  const srv = createHttp1Server((req: http.IncomingMessage, res: http.ServerResponse) => {
+    Promise.all([readBody(req, 64), readBody(req, 64)]).then(
+      ([first, second]) => res.end(`got ${first.length}/${second.length}`),
+      () => res.destroy(),
+    );
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  try {
+    const got = await exchange((srv.address() as AddressInfo).port, [put('abc') + put('defg')]);
+    assert.match(got, /got 3\/0[\s\S]*got 4\/0$/);
+  } finally {
+    await new Promise((resolve) => { srv.closeAllConnections(); srv.close(() => resolve(undefined)); });
+  }
+});

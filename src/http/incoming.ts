@@ -3,8 +3,9 @@
 // each schedule a tick, and every chunk is emitted. Proconsul reads a whole (small) body at once,
 // so the HTTP/1.1 listeners build their requests from this subclass, whose capture() takes the
 // parser's chunks directly and answers when the body is complete (≈2 µs less per request).
-// A captured body is the stream's whole content: the stream is never ended (no 'end' or 'close'
-// after the answer), which spares node:http's dump of it and its end, destroy and close ticks.
+// A captured body is the stream's whole content: unless something reads the stream too, it is
+// never ended (no 'end' or 'close' after the answer), which spares node:http's dump of it and its
+// end, destroy and close ticks.
 import type http from 'node:http';
 import { nodeHttp } from '../node-http.ts';
 
@@ -70,14 +71,21 @@ export class CapturingMessage extends nodeHttp.IncomingMessage {
       this.#chunks = null;
       // A refused body's stream ends as before (node:http may be dumping it already).
       if (sink === DISCARD) return super.push(null);
+      this.#taken = true;
+      const body = chunks === null ? Buffer.alloc(0) : Buffer.isBuffer(chunks) ? chunks : Buffer.concat(chunks);
+      // Read through the stream as well (a second read while this one captured, or node:http's
+      // dump of a request answered before its body was in): it ends, empty, or that read never does.
+      if ((this as unknown as ReadableInternals)._readableState.flowing !== null) {
+        sink.body(body);
+        return super.push(null);
+      }
       // The body is complete and the sink's. The stream is left as it is (nothing was pushed into
       // it), marked consumed so node:http does not resume it after the answer, and the parser lets
       // go of it as it would on its end (the next message replaces it anyway).
-      this.#taken = true;
       (this as unknown as ReadableInternals)._consuming = true;
       const parser = (this.socket as unknown as ParsedSocket | null)?.parser;
       if (parser && parser.incoming === this) parser.incoming = null;
-      sink.body(chunks === null ? Buffer.alloc(0) : Buffer.isBuffer(chunks) ? chunks : Buffer.concat(chunks));
+      sink.body(body);
       return false;
     }
     if (sink === DISCARD) return true;
