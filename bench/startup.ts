@@ -86,7 +86,8 @@ async function timeToFirst200(args: string[], port: number, p: string, series: s
 async function cliArgs(port: number, run: number, bin = BIN): Promise<string[]> {
   const ports = ['-dns-port', '-grpc-port', '-grpc-tls-port', '-serf-lan-port', '-serf-wan-port', '-server-port'];
   const flags: string[] = [];
-  for (const f of ports) flags.push(f, String(f.startsWith('-grpc') ? -1 : f === '-dns-port' ? -1 : await freePort()));
+  // DNS on a port of its own, as `agent -dev` serves it (8600 by default): its modules are part of a start.
+  for (const f of ports) flags.push(f, String(f.startsWith('-grpc') ? -1 : await freePort()));
   const prof = opts.prof ? ['--cpu-prof', `--cpu-prof-dir=${opts.prof}`, `--cpu-prof-name=cli-${run}.cpuprofile`] : [];
   return [...prof, bin, 'agent', '-dev', '-node', `startup-${run}`, '-bind', '127.0.0.1', '-client', '127.0.0.1', '-http-port', String(port), ...flags, '-log-level', 'error'];
 }
