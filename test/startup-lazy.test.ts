@@ -211,3 +211,24 @@ test('DNS: a failed load rejects the question with its error, and the next quest
   assert.deepEqual(out.steps[0].dns, [{ rcode: 'probe refused dns/handler.ts', answers: [] }]);
   assert.deepEqual(out.steps[1].dns, [{ rcode: 'NOERROR', answers: ['consul.service.consul 127.0.0.1'] }]);
 });
+
+test('ACL explain and rules translation, agent ACL enable and manual virtual IPs: loaded on their first requests, answered as before', () => {
+  const out = probe([{
+    requests: [
+      { method: 'GET', path: '/v1/acl/explain' },
+      { method: 'POST', path: '/v1/acl/rules/translate', body: 'key "x" { policy = "read" }' },
+      { method: 'PUT', path: '/v1/internal/service-virtual-ip', body: { Service: 'web', ManualVIPs: ['nope'] } },
+    ],
+  }, { requests: [{ method: 'PUT', path: '/v1/agent/acl/enable' }] }]);
+  for (const m of ['http/v1/explain.ts', 'http/v1/acl-translate.ts', 'http/v1/agent-acl.ts', 'http/v1/internal-vips.ts']) {
+    assert.ok(!out.atStart.includes(m), `${m} loaded by start`);
+    assert.ok(out.steps[1].loaded.includes(m), `${m} not loaded by its first request`);
+  }
+  assert.deepEqual(out.steps[0].answers.map((a) => [a.status, a.text]), [
+    [401, 'ACL support disabled'],
+    // The probe sends the rules JSON-encoded, as a quoted string.
+    [400, 'Failed to parse rules: At 1:34: key \'"key \\"x\\" { policy = \\"read\\" }"\' expected start of object (\'{\') or assignment (\'=\')'],
+    [500, '"<nil>" is not a valid IPv4 address'],
+  ]);
+  assert.deepEqual(JSON.parse(out.steps[1].answers[0].text), { Enabled: true, DefaultPolicy: 'deny', AlreadyEnabled: false, Persisted: false });
+});

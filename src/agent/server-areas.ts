@@ -14,6 +14,7 @@ import type { OperatorDeps } from '../http/v1/operator.ts';
 import type { OperatorUsageDeps } from '../http/v1/operator-usage.ts';
 import type { Store } from '../store/index.ts';
 import type { AclEndpoints } from './server-endpoints.ts';
+import type { AgentAclDeps } from '../http/v1/agent-acl.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 
 const INTENTION_ROUTES = [
@@ -157,4 +158,17 @@ export function txnRoutes(ep: TxnEndpoint, limits: RequestConfig & { kvMaxValueS
 /** /v1/coordinate/*. */
 export function coordinateRoutes(d: CoordinateHandlerDeps): RouteHandlers['coordinate'] {
   return lazyHandlers(['datacenters', 'nodes', 'node', 'update'], async () => (await import('../http/v1/coordinate.ts')).coordinateHandlers(d));
+}
+
+/** The ACL routes no other area loads: /v1/acl/explain, /v1/acl/rules/translate and PUT /v1/agent/acl/enable. */
+export function aclToolRoutes(acl: AclEndpoints, agentAcl: AgentAclDeps, reqCfg: RequestConfig): Pick<RouteHandlers, 'aclExplain' | 'aclTranslate' | 'agentAcl'> {
+  const explain = lazyHandlers(['get', 'post'], async () => (await import('../http/v1/explain.ts')).explainHandlers(acl.explain, reqCfg));
+  const translate = lazyHandlers(['translate'], async () => ({ translate: (await import('../http/v1/acl-translate.ts')).translateHandler(reqCfg) }));
+  const enable = lazyHandlers(['enable'], async () => (await import('../http/v1/agent-acl.ts')).agentAclHandlers(agentAcl, reqCfg));
+  return { aclExplain: explain, aclTranslate: translate.translate, agentAcl: enable };
+}
+
+/** PUT /v1/internal/service-virtual-ip. */
+export function virtualIpRoutes(deps: EndpointDeps, reqCfg: RequestConfig): RouteHandlers['virtualIPs'] {
+  return lazyHandlers(['assign'], async () => (await import('../http/v1/internal-vips.ts')).internalVipHandlers(deps, reqCfg));
 }

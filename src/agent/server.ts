@@ -1,7 +1,6 @@
 // Server composition: the endpoints of every area over one store and replica, and the HTTP
 // route table that exposes them. createAgent() owns lifecycle; this file owns wiring (endpoint
 // factories in server-endpoints.ts, multi-datacenter wiring in server-federation.ts).
-import { translateHandler } from '../http/v1/acl-translate.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger, LogHub } from '../log.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
@@ -20,11 +19,9 @@ import { ConnectCASignEndpoint } from '../endpoint/connect-ca-sign.ts';
 import { CsrGate } from '../endpoint/csr-gate.ts';
 import { agentConnectHandlers } from '../http/v1/agent-connect.ts';
 import { LeafCertManager } from './leaf-certs.ts';
-import { explainHandlers } from '../http/v1/explain.ts';
 import { SharedReads, pinRecord } from '../endpoint/index.ts';
 import { AclTokenReaper, ensureAclBootstrap } from '../leader/acl.ts';
 import { AclSwitch, isLoopback } from './acl-enable.ts';
-import { agentAclHandlers } from '../http/v1/agent-acl.ts';
 import { guardAgentRoutes } from './acl-guards.ts';
 import { SessionTimers } from '../leader/session-ttl.ts';
 import { ConnectCAIntermediateEndpoint } from '../endpoint/connect-ca-intermediate.ts';
@@ -35,7 +32,6 @@ import { ConfigEntryEndpoint } from '../endpoint/config-entries.ts';
 import { CoordinateEndpoint } from '../endpoint/coordinate.ts';
 import { PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
 import { queryFailover } from './query-failover.ts';
-import { internalVipHandlers } from '../http/v1/internal-vips.ts';
 import { coordinateSettings, datacenterCoordinates } from './coordinates.ts';
 import { EventBuffer } from './events.ts';
 import { bridgeEvents } from './event-gossip.ts';
@@ -69,8 +65,8 @@ import {
 } from './server-endpoints.ts';
 import { federate, secondaryDatacenterCA } from './server-federation.ts';
 import {
-  aclRoutes, configRoutes, connectRoutes, coordinateRoutes, discoveryChainRoutes, gatewayRoutes, intentionRoutes, internalUiRoutes, namespaceRoutes,
-  operatorRoutes, partitionRoutes, peeringRoutes, queryRoutes, snapshotRoutes, txnRoutes,
+  aclRoutes, aclToolRoutes, configRoutes, connectRoutes, coordinateRoutes, discoveryChainRoutes, gatewayRoutes, intentionRoutes, internalUiRoutes, namespaceRoutes,
+  operatorRoutes, partitionRoutes, peeringRoutes, queryRoutes, snapshotRoutes, txnRoutes, virtualIpRoutes,
 } from './server-areas.ts';
 
 export type { Endpoints, AclEndpoints } from './server-endpoints.ts';
@@ -267,7 +263,7 @@ export function buildServer(
     health: healthHandlers(endpoints.health, reqCfg, peered),
     config: configRoutes(epDeps, endpoints.configEntries, reqCfg),
     discoveryChain: discoveryChainRoutes(epDeps, reqCfg),
-    virtualIPs: internalVipHandlers(epDeps, reqCfg),
+    virtualIPs: virtualIpRoutes(epDeps, reqCfg),
     gateways: gatewayRoutes(epDeps, reqCfg, endpoints.health),
     observe: observeHandlers({ ...observe, prometheusRetentionMs: prometheusRetention(config) }),
     event: eventHandlers(events, { ...reqCfg, maxQueryTime: config.maxQueryTime }),
@@ -282,9 +278,7 @@ export function buildServer(
       tokenChanged: () => void local.ae.syncFull().catch(() => {}),
     }),
     ...aclRoutes(endpoints.acl, reqCfg),
-    aclExplain: explainHandlers(endpoints.acl.explain, reqCfg),
-    aclTranslate: translateHandler(reqCfg),
-    agentAcl: agentAclHandlers({ enable: () => aclSwitch.enable(), isLocal: isLoopback }, reqCfg),
+    ...aclToolRoutes(endpoints.acl, { enable: () => aclSwitch.enable(), isLocal: isLoopback }, reqCfg),
     snapshot: snapshotRoutes(endpoints.snapshot, reqCfg),
     query: queryRoutes(endpoints.query, { ...reqCfg, nodeName: config.nodeName }),
     intentions: intentionRoutes(epDeps, config, reqCfg, intentionMetrics(observe.telemetry)),
