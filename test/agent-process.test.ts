@@ -87,3 +87,21 @@ test('PUT /v1/agent/leave ends the agent process cleanly', async () => {
   assert.equal(res.status, 200);
   assert.equal(await exited(child), 0);
 });
+
+test('-log-file: the agent\'s lines also go to consul.log in the directory', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-logfile-'));
+  const port = await freePort();
+  const args = ['agent', '-dev', '-node', 'lf', '-bind', '127.0.0.1', '-client', '127.0.0.1', '-http-port', String(port), '-dns-port', '-1',
+    '-grpc-port', '-1', '-grpc-tls-port', '-1', '-serf-lan-port', String(await freePort()), '-serf-wan-port', String(await freePort()),
+    '-server-port', String(await freePort()), '-log-file', `${dir}/`];
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    await waitForLeader(`http://127.0.0.1:${port}`, child);
+    child.kill('SIGTERM');
+    assert.equal(await exited(child), 0);
+    assert.match(fs.readFileSync(path.join(dir, 'consul.log'), 'utf8'), /\[INFO\] {2}agent\.endpoint: initialized built-in CA root/);
+  } finally {
+    child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -4,7 +4,7 @@ import { loadConfig, agentFlagDefs, ConfigError, type RuntimeConfig } from '../a
 import { createAgent } from '../agent/agent.ts';
 import { systemClock } from '../clock.ts';
 import { createLogger, LogHub } from '../log.ts';
-import { LogFile } from '../log-file.ts';
+import type { LogFile } from '../log-file.ts';
 import type { Syslog } from '../log-syslog.ts';
 import { CONSUL_API_VERSION, PROCONSUL_VERSION, buildDate } from '../version.ts';
 import type { CliIO, Command } from './io.ts';
@@ -82,7 +82,8 @@ async function run(args: string[], io: CliIO): Promise<number> {
   }
   let logFile: LogFile | undefined;
   try {
-    logFile = config.logFile ? new LogFile({ path: config.logFile, ...logRotation(config) }) : undefined;
+    // Loaded only for -log-file, as the syslog writer below.
+    logFile = config.logFile ? new (await import('../log-file.ts')).LogFile({ path: config.logFile, ...logRotation(config) }) : undefined;
   } catch (err) {
     io.stderr(`==> ${(err as Error).message}\n`);
     return 1;
