@@ -2,7 +2,7 @@
 // DNS token as this agent, its healthy instances handed to the DNS answers with its DNS TTL.
 // Executions wait through a bounded queue (a failover waits on other datacenters): identical
 // questions at once share one, and under a flood the oldest are shed and stale ones dropped.
-import type { DnsInstance } from '../endpoint/index.ts';
+import type { DnsInstance } from '../endpoint/dns-view.ts';
 import type { AclIdentity } from '../endpoint/index.ts';
 import type { PreparedQueryEndpoint } from '../endpoint/prepared-query.ts';
 import type { QueryExecution } from '../dns/answers.ts';

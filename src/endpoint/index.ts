@@ -1,4 +1,7 @@
 // Public surface of the endpoint layer: one class per Consul area plus the read/write plumbing.
+// Not here (issue #9): the DNS view (dns-view.ts) and manual VIPs (virtual-ips-manual.ts), imported
+// from their files by the DNS handlers and the VIP route, which load on first use; re-exported
+// here, every agent start would load them.
 export { KvEndpoint, type KVPutOptions, type KVDeleteOptions } from './kv.ts';
 export { TxnEndpoint, isReadOnly, type TxnOpInput, type TxnKVOp, type TxnOutcome, type TxnError } from './txn.ts';
 export {
@@ -16,7 +19,6 @@ export { resolvedExportedServices } from './exported-services.ts';
 export { HealthEndpoint, HEALTH_STATES } from './health.ts';
 export { planRegister, planDeregister, invalidateSessions } from './catalog-write.ts';
 export type { CatalogTxnOp, CatalogResult } from './txn-catalog.ts';
-export { DnsView, EMPTY_DNS_READER, type DnsAcl, type DnsInstance, type DnsReader } from './dns-view.ts';
 export { AclResolver, tokenExpired, type AclIdentity, type AclResolverConfig } from './acl-resolver.ts';
 export { allowed, authorize, entContext, filterAllowed, type Filtered } from './acl-enforce.ts';
 export { AclTokenEndpoint, finishToken, type TokenInput, type TokenListFilters } from './acl-tokens.ts';
@@ -32,5 +34,4 @@ export { sortNear, computeDistance } from './near.ts';
 export { PreparedQueryEndpoint, QUERY_NOT_FOUND, type ExecuteArgs, type PreparedQueryOptions } from './prepared-query.ts';
 export type { ExecuteResult, QueryFailover, RemoteExecuteRequest } from './prepared-query-exec.ts';
 export { ConnectCAEndpoint, CA_CONFIG_KEY, type ConnectCASettings, type CAConfigurationUpdate } from './connect-ca.ts';
-export { assignManualVIPs, type ManualVIPsResponse, type PeeredServiceName } from './virtual-ips-manual.ts';
 export { TAGGED_ADDRESS_VIRTUAL_IP, virtualIPTarget } from './virtual-ips.ts';

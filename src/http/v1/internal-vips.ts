@@ -1,6 +1,7 @@
 // PUT /v1/internal/service-virtual-ip: manual virtual IPs for a service (Consul's
 // AssignManualServiceVIPs), used by consul-k8s to give a mesh service its ClusterIP.
-import { assignManualVIPs, type EndpointDeps } from '../../endpoint/index.ts';
+import type { EndpointDeps } from '../../endpoint/deps.ts';
+import { assignManualVIPs } from '../../endpoint/virtual-ips-manual.ts';
 import { BadRequestError } from '../../errors.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
