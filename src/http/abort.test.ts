@@ -116,3 +116,34 @@ test("a request's lighter abort (what a blocking query waits on) fires as its si
   assert.notEqual(closed.reason, left.reason); // a server close: AbortController's own reason, as before
   await pending;
 });
+
+test('a client that leaves after its body was read whole aborts the wait of its request; the next request on a kept connection is answered', async () => {
+  const bodies: string[] = [];
+  const left = deferred();
+  const router = new Router().route('PUT', '/hold', async (req) => {
+    bodies.push((await req.body()).toString());
+    if (req.query.has('answer')) return { body: bodies.length };
+    await new Promise<void>((resolve) => req.aborts!.addEventListener('abort', { handleEvent: () => resolve() }));
+    left.resolve();
+    return { body: 0 };
+  });
+  const srv = serverWith(router);
+  await srv.listen([{ kind: 'tcp', host: '127.0.0.1', port: 0 }]);
+  const [host, port] = srv.addresses()[0].split(':');
+  const put = (path: string, body: string) => `PUT ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  try {
+    const sock = net.connect(Number(port), host);
+    let got = '';
+    sock.on('data', (d) => { got += d.toString(); });
+    await once(sock, 'connect');
+    sock.write(put('/hold?answer', 'one') + put('/hold', '{"two":2}'));
+    while (!got.includes('\r\n\r\n1')) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    sock.destroy();
+    const late = new Promise((_resolve, reject) => setTimeout(() => reject(new Error('the held request was not aborted')), 2000).unref());
+    await Promise.race([left.promise, late]);
+    assert.deepEqual(bodies, ['one', '{"two":2}']);
+  } finally {
+    await srv.close();
+  }
+});
