@@ -47,19 +47,29 @@ export function processCpu(pid: number | undefined): number {
  * resolves with its standard output, written to a file, and, when `sampleMs` is given, the cores
  * it used over its first `sampleMs` (read from /proc then: its usage is gone once it exits).
  */
-async function run(prefix: string[], args: string[], sampleMs = 0): Promise<{ text: string; cores: number }> {
+async function run(prefix: string[], args: string[], limitMs: number, sampleMs = 0): Promise<{ text: string; cores: number }> {
   const out = path.join(dir, 'out.txt');
   const fd = fs.openSync(out, 'w');
   const [cmd, ...rest] = [...prefix, 'dnsperf', ...args, '-e', '-t', '1', '-b', '4096', '-O', 'suppress=unexpected,congestion,sockready'];
   const proc = spawn(cmd, rest, { stdio: ['ignore', fd, 'inherit'] });
   let cores = NaN;
   const timer = sampleMs > 0 ? setTimeout(() => (cores = processCpu(proc.pid) / (sampleMs / 1000)), sampleMs) : null;
+  // dnsperf 2.10 sometimes never ends a run, both threads spinning (seen twice in 2026-11-27's
+  // trials, once under nice -20, once under SCHED_FIFO): past `limitMs` it is killed and the
+  // replies it printed are taken, the rest counted lost.
+  let hung = false;
+  const guard = setTimeout(() => (hung = true, proc.kill('SIGKILL')), limitMs);
   const code = await new Promise<number | null>((r) => proc.on('exit', r));
+  clearTimeout(guard);
   if (timer) clearTimeout(timer);
   fs.closeSync(fd);
-  if (code !== 0) throw new Error(`dnsperf exited with ${code}`);
+  if (hung) process.stderr.write(`dnsperf killed after ${limitMs} ms (hung): ${rest.join(' ')}\n`);
+  else if (code !== 0) throw new Error(`dnsperf exited with ${code}`);
   return { text: fs.readFileSync(out, 'utf8'), cores };
 }
+
+/** How long a run of `spec` may take before dnsperf is taken for hung: a slow server stretches it (below), not this far. */
+const limit = (spec: LoadSpec): number => spec.seconds * 4000 + 10_000;
 
 /**
  * Keeps `concurrency` queries outstanding for `spec.seconds` (`-q`, no rate limit): the server's
@@ -67,7 +77,7 @@ async function run(prefix: string[], args: string[], sampleMs = 0): Promise<{ te
  * reply would slow the generator at this rate), so p50 and p99 are NaN.
  */
 export async function dnsperfClosedLoop(spec: LoadSpec, concurrency: number, prefix: string[] = []): Promise<LoadResult> {
-  const { text } = await run(prefix, ['-s', '127.0.0.1', '-p', String(spec.port), '-d', queryFile(spec, 100_000), '-l', String(spec.seconds), '-q', String(concurrency)]);
+  const { text } = await run(prefix, ['-s', '127.0.0.1', '-p', String(spec.port), '-d', queryFile(spec, 100_000), '-l', String(spec.seconds), '-q', String(concurrency)], limit(spec));
   const num = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
   const completed = num(/Queries completed:\s+(\d+)/);
   const noerror = num(/NOERROR (\d+)/);
@@ -82,7 +92,7 @@ export async function dnsperfClosedLoop(spec: LoadSpec, concurrency: number, pre
  */
 export async function dnsperfOpenLoop(spec: LoadSpec, rate: number, prefix: string[] = []): Promise<LoadResult> {
   const total = Math.round(rate * spec.seconds);
-  const { text, cores } = await run(prefix, ['-s', '127.0.0.1', '-p', String(spec.port), '-d', queryFile(spec, total), '-n', '1', '-Q', String(rate), '-q', '10000', '-v'], spec.seconds * 900);
+  const { text, cores } = await run(prefix, ['-s', '127.0.0.1', '-p', String(spec.port), '-d', queryFile(spec, total), '-n', '1', '-Q', String(rate), '-q', '10000', '-v'], limit(spec), spec.seconds * 900);
   const lat: number[] = [];
   let errors = 0;
   let lost = 0;

@@ -13,7 +13,7 @@
 // machine may be shared. For each paced Proconsul run the agent reports its event-loop delay, GC
 // pauses and CPU time, and an idle Node process its own loop delay (the machine's noise), so a
 // slow tail can be told apart from a loaded machine. Usage: node bench/dns.ts [seconds=3] [concurrency=32] [rounds=3]
-// (environment: PROCONSUL_BENCH_AGENT_FLAGS, PROCONSUL_BENCH_PIN, PROCONSUL_BENCH_RT, below)
+// (environment: PROCONSUL_BENCH_AGENT_FLAGS, PROCONSUL_BENCH_PIN, PROCONSUL_BENCH_RT, PROCONSUL_BENCH_SWEEP, below)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -45,6 +45,11 @@ const AGENT_FLAGS = process.env.PROCONSUL_BENCH_AGENT_FLAGS.split(' ').filter(Bo
  * and they do not combine: a SCHED_FIFO agent held to one core starves its own helper threads
  * (its start-up never finished in a trial).
  */
+/**
+ * PROCONSUL_BENCH_SWEEP=RATE,... (qps) paces Proconsul, unbound and the bare echo with dnsperf at
+ * each rate too (rows as at half unbound's peak): where each one's p99 crosses 2 ms on this machine.
+ */
+const SWEEP = (process.env.PROCONSUL_BENCH_SWEEP ?? '').split(',').filter(Boolean).map(Number);
 const [GEN_CPUS, SERVER_CPUS] = (process.env.PROCONSUL_BENCH_PIN ?? '').split('/');
 const RT = process.env.PROCONSUL_BENCH_RT;
 if (RT && SERVER_CPUS) throw new Error('PROCONSUL_BENCH_RT and PROCONSUL_BENCH_PIN do not combine (see above)');
@@ -134,6 +139,15 @@ async function withServerCpu(pid: number | undefined, run: () => Promise<LoadRes
 }
 /** A paced row's CPU figures: on 2 cores the generator's share is CPU the server does not have. */
 const cores = (r: LoadResult): string => `; server ${r.serverCores?.toFixed(2)}, dnsperf ${r.genCores?.toFixed(2)} cores`;
+/** Proconsul, unbound and the bare echo paced at `rate` by dnsperf, interleaved (best p99 of `rounds`), with rows. */
+async function pacedThree(type: 'A' | 'SRV', rate: number): Promise<LoadResult[]> {
+  const got = await best([() => withServerCpu(pc.proc.pid, () => pacedProconsul(type, rate, 'dnsperf')),
+    () => withServerCpu(ub.pid, () => dnsperfOpenLoop(spec(pc.port + 2, type), rate, DNSPERF_PREFIX)),
+    () => withServerCpu(echo.proc.pid, () => dnsperfOpenLoop(spec(pc.port + 3, type), rate, DNSPERF_PREFIX))], (x, y) => x.p99 < y.p99);
+  const at = `paced at ${rate.toLocaleString('en')} qps (dnsperf`;
+  ['proconsul', 'unbound', 'bare node:dgram echo'].forEach((name, i) => rows.push(row(type, `${name} ${at}${cores(got[i])})`, got[i])));
+  return got;
+}
 const ms = (x: number): string => (Number.isNaN(x) ? '–' : x.toFixed(2));
 const row = (type: string, name: string, r: LoadResult): string =>
   `| ${type} | ${name} | ${r.qps.toLocaleString('en')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.errors + r.lost} |`;
@@ -166,11 +180,8 @@ for (const type of ['A', 'SRV'] as const) {
     rows.push(row(type, 'proconsul peak (dnsperf)', xa), row(type, 'unbound peak (dnsperf)', xu), row(type, 'bare node:dgram echo peak (dnsperf), no lookup', xe));
     // At half unbound's dnsperf peak, the bare echo too: the floor any server on node:dgram's main thread has here.
     const cHalf = Math.round(xu.qps / 2);
-    const [ha, hu, he] = await best([() => withServerCpu(pc.proc.pid, () => pacedProconsul(type, cHalf, 'dnsperf')),
-      () => withServerCpu(ub.pid, () => dnsperfOpenLoop(spec(pc.port + 2, type), cHalf, DNSPERF_PREFIX)),
-      () => withServerCpu(echo.proc.pid, () => dnsperfOpenLoop(spec(pc.port + 3, type), cHalf, DNSPERF_PREFIX))], (x, y) => x.p99 < y.p99);
-    const at = `paced at ${cHalf.toLocaleString('en')} qps (dnsperf`;
-    rows.push(row(type, `proconsul ${at}${cores(ha)})`, ha), row(type, `unbound ${at}${cores(hu)})`, hu), row(type, `bare node:dgram echo ${at}${cores(he)})`, he));
+    const [ha, hu, he] = await pacedThree(type, cHalf);
+    for (const rate of SWEEP) await pacedThree(type, rate);
     perf = `; dnsperf: p99 ${da.p99.toFixed(2)} ms at ${half.toLocaleString('en')} qps (unbound ${du.p99.toFixed(2)} ms), peak ratio ${(xa.qps / xu.qps).toFixed(2)} (of a bare node:dgram echo ${(xa.qps / xe.qps).toFixed(2)}), ` +
       `p99 ${ha.p99.toFixed(2)} ms at half its unbound peak ${cHalf.toLocaleString('en')} qps (unbound ${hu.p99.toFixed(2)} ms, bare echo ${he.p99.toFixed(2)} ms, lost ${ha.lost} vs ${hu.lost})`;
   }
