@@ -1,6 +1,7 @@
 // The one Fisher–Yates shuffle, over an injectable random source so tests and gossip
 // simulations are reproducible: DNS answers, prepared query results, gossip probe order and
 // targets, and the order WAN servers are tried in.
+import { randomFillSync } from 'node:crypto';
 
 /**
  * Shuffles `xs` in place and returns it. One draw of `random` seeds a xorshift32 sequence for
@@ -34,7 +35,7 @@ export function shuffleIndexes(order: Int32Array, n: number, random: () => numbe
  * system's CSPRNG once.
  */
 export function shuffleState(): Int32Array {
-  const state = crypto.getRandomValues(new Int32Array(4));
+  const state = randomFillSync(new Int32Array(4));
   if ((state[0] | state[1] | state[2] | state[3]) === 0) state[0] = 1;
   return state;
 }

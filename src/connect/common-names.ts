@@ -1,5 +1,6 @@
 // Common Names for CA certificates, as Consul's `connect.CACN` and `connect.CompactUID` build them:
 // `{pri|sec}-{uid8}.{provider}.ca.{trustDomain first 8}.consul`.
+import { randomFillSync } from 'node:crypto';
 
 const INVALID_DNS_CHARS = /[^a-z0-9]/g;
 
@@ -8,7 +9,7 @@ const INVALID_DNS_CHARS = /[^a-z0-9]/g;
  * cut to 8 characters. Like Consul's, it may start with `-`, which `caCommonName` strips.
  */
 export function compactUid(): string {
-  const raw = globalThis.crypto.getRandomValues(new Uint8Array(8));
+  const raw = randomFillSync(new Uint8Array(8));
   const n = new DataView(raw.buffer).getBigInt64(0, true);
   return n.toString(36).slice(0, 8);
 }
