@@ -125,7 +125,7 @@ async function pacedProconsul(type: 'A' | 'SRV', rate: number, gen = 'node'): Pr
   const a = await pc.stats();
   const p = await probe.stats();
   const gc = Object.values(a.gc as GcStats);
-  notes.push(`${type} paced (${gen}) p99 ${r.p99.toFixed(2)} ms: agent loop delay p99/max ${a.loopP99}/${a.loopMax} ms, ` +
+  notes.push(`${type} paced (${gen}) p99 ${r.p99.toFixed(2)} ms: agent loop lateness (20 ms timer) p99/max ${a.loopP99}/${a.loopMax} ms, ` +
     `${gc.reduce((n, g) => n + g.count, 0)} GCs (longest ${Math.max(0, ...gc.map((g) => g.max)).toFixed(1)} ms, young generation ${a.youngMiB} MiB), agent CPU ${a.cpuMs} ms; ` +
     `idle probe loop delay p99/max ${p.loopP99}/${p.loopMax} ms`);
   return r;
