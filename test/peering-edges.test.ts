@@ -181,7 +181,8 @@ test('a dialer is not held by an acceptor address that accepts connections and n
   await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
   const holeAddr = `127.0.0.1:${(hole.address() as import('node:net').AddressInfo).port}`;
   const a = await startDevAgent({ config: { datacenter: 'dc1', primaryDatacenter: 'dc1' } });
-  const b = await startDevAgent({ config: { datacenter: 'dc2', primaryDatacenter: 'dc2' } });
+  // The dialer gives up on an unanswered stream request after 2 s instead of 10 s.
+  const b = await startDevAgent({ config: { datacenter: 'dc2', primaryDatacenter: 'dc2' }, deps: { peerStreamOpenTimeoutMs: 2000 } });
   try {
     const callA = httpCaller(() => a.httpAddr);
     const callB = httpCaller(() => b.httpAddr);

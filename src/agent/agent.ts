@@ -74,6 +74,8 @@ export interface AgentDeps {
   onJoinExhausted?: (err: Error) => void;
   /** The interval of /v1/agent/metrics/stream summaries (default: Consul's 10 s). */
   metricsStreamIntervalMs?: number;
+  /** How long a peering dialer waits for an acceptor address to answer its stream request (default 10 s). */
+  peerStreamOpenTimeoutMs?: number;
 }
 
 /** What server and client agents have in common. */
@@ -198,7 +200,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   };
   const crossDc = crossDcCounter(telemetry);
   const hooks: AgentHooks = {
-    pool, wan, liveness, tls, ui, crossDc, reload: () => reload(), httpAddresses: () => http.addresses(),
+    pool, wan, liveness, tls, ui, crossDc, reload: () => reload(), httpAddresses: () => http.addresses(), peerStreamOpenTimeoutMs: deps.peerStreamOpenTimeoutMs,
     leave: async () => {
       await local.stop();
       await wan.leave();

@@ -112,6 +112,8 @@ export interface AgentHooks {
   crossDc?: (datacenter: string) => void;
   /** The agent's TLS settings, for its outgoing RPC (cross-datacenter forwarding, liveness probes). */
   tls?: Pick<TlsConfigurator, 'outgoingRpc' | 'serverRpc' | 'manualCaPems' | 'verifyServerHostname' | 'checkTls'>;
+  /** AgentDeps.peerStreamOpenTimeoutMs. */
+  peerStreamOpenTimeoutMs?: number;
 }
 
 /** Wires replica, endpoints, leader timers and routes for one server. */
@@ -198,7 +200,7 @@ export function buildServer(
   measureAclWrites(observe.telemetry, endpoints.acl);
   const peerStream: PeerStreamDeps = {
     epDeps, peering: endpoints.peering, clock, logger: logger.child({ '@module': 'agent.peering' }),
-    remote: { Partition: 'default', Datacenter: config.datacenter },
+    remote: { Partition: 'default', Datacenter: config.datacenter }, streamOpenTimeoutMs: hooks.peerStreamOpenTimeoutMs,
   };
   if (peeringEnabled(config)) leaderSide.loops.add(new PeeringLeader(peerStream));
   const peered: PeeredReads = {
