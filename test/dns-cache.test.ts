@@ -2,7 +2,7 @@
 // server in this process (its store can hold back the replica's watch batches, as a lagging
 // server's would, until someone reads the store's current revision, which is what a consistent
 // read does) and three client agent processes: `plain` (defaults), `strict` (allow_stale = false)
-// and `cached` (use_cache, cache_max_age 8s). Outcomes are asserted, never durations.
+// and `cached` (use_cache, cache_max_age 4s). Outcomes are asserted, never durations.
 import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -88,7 +88,7 @@ before(async () => {
   });
   server = createAgent(config, { store: held.store, logger: silentLogger() });
   await server.start();
-  for (const [name, ip, dnsConfig] of [['plain', PLAIN, {}], ['strict', STRICT, { allow_stale: false }], ['cached', CACHED, { use_cache: true, cache_max_age: '8s' }]] as const) {
+  for (const [name, ip, dnsConfig] of [['plain', PLAIN, {}], ['strict', STRICT, { allow_stale: false }], ['cached', CACHED, { use_cache: true, cache_max_age: '4s' }]] as const) {
     children.push(spawnAgent({
       node: name, ip, dataDir: path.join(dir, name), configFile: path.join(dir, 'agent.json'),
       extra: ['-config-file', clientCfg(name, dnsConfig), '-retry-join', `${SERVER}:${ports.serf}`],
@@ -103,7 +103,7 @@ before(async () => {
 test('runtime configuration shows the DNS consistency and cache settings under Consul\'s names', async () => {
   const debug = async (ip: string) => (JSON.parse((await call(ip, '/v1/agent/self')).text) as { DebugConfig: Record<string, unknown> }).DebugConfig;
   const cached = await debug(CACHED);
-  assert.deepEqual([cached.DNSUseCache, cached.DNSCacheMaxAge, cached.DNSAllowStale, cached.DNSMaxStale], [true, '8s', true, '87600h0m0s']);
+  assert.deepEqual([cached.DNSUseCache, cached.DNSCacheMaxAge, cached.DNSAllowStale, cached.DNSMaxStale], [true, '4s', true, '87600h0m0s']);
   const strict = await debug(STRICT);
   assert.deepEqual([strict.DNSUseCache, strict.DNSCacheMaxAge, strict.DNSAllowStale], [false, '0s', false]);
 });
