@@ -16,7 +16,9 @@ type AnyFn = (...args: never[]) => Promise<unknown>;
 /**
  * Replaces `obj[method]` with a version recording its duration in ms; a synchronous throw is timed
  * and answered as a rejection, as from an async function. Not an async function itself: its frame,
- * await and bound call were ≈0.7 KB of garbage per catalog registration; one then() is the rest.
+ * await and bound call were ≈0.7 KB of garbage per catalog registration. The caller gets the
+ * method's own promise, timed beside it (one reaction, recorded before the caller's continues):
+ * no promise in between for the answer to pass through.
  */
 export function measure<T extends object, K extends keyof T>(obj: T, method: K, record: (ms: number) => void): void {
   const orig = obj[method] as AnyFn;
@@ -29,16 +31,9 @@ export function measure<T extends object, K extends keyof T>(obj: T, method: K, 
       record(performance.now() - t0);
       return Promise.reject(err);
     }
-    return result.then(
-      (value) => {
-        record(performance.now() - t0);
-        return value;
-      },
-      (err: unknown) => {
-        record(performance.now() - t0);
-        throw err;
-      },
-    );
+    const timed = (): void => record(performance.now() - t0);
+    result.then(timed, timed);
+    return result;
   };
 }
 
