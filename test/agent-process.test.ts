@@ -80,7 +80,9 @@ test('PUT /v1/agent/leave ends the agent process cleanly', async () => {
   // Every port its own: a -dev agent's defaults (8300–8302, 8502, 8503) may be held by another agent on the machine.
   const ports = ['-serf-lan-port', '-serf-wan-port', '-server-port'];
   const own = (await Promise.all(ports.map(async (f) => [f, String(await freePort())]))).flat();
-  const child = spawn(process.execPath, [BIN, 'agent', '-dev', '-http-port', String(port), '-dns-port', '-1', '-grpc-port', '-1', '-grpc-tls-port', '-1', ...own], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // leave_drain_time 1 s: the -dev server's wait after leaving the pool (default 5 s).
+  const drain = ['-hcl', 'performance { leave_drain_time = "1s" }'];
+  const child = spawn(process.execPath, [BIN, 'agent', '-dev', '-http-port', String(port), '-dns-port', '-1', '-grpc-port', '-1', '-grpc-tls-port', '-1', ...own, ...drain], { stdio: ['ignore', 'pipe', 'pipe'] });
   const base = `http://127.0.0.1:${port}`;
   await waitForLeader(base, child);
   const res = await fetch(`${base}/v1/agent/leave`, { method: 'PUT' });

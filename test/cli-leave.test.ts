@@ -15,7 +15,11 @@ test('leave: "Graceful leave complete", and the agent process exits', async () =
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-leave-'));
   const http = await freePort();
   const cfg = path.join(dir, 'ports.json');
-  fs.writeFileSync(cfg, JSON.stringify({ ports: { http, dns: -1, grpc: -1, grpc_tls: -1, serf_lan: await freePort(), serf_wan: await freePort(), server: await freePort() } }));
+  // leave_drain_time 1 s: the -dev server's wait after leaving the pool (default 5 s).
+  fs.writeFileSync(cfg, JSON.stringify({
+    ports: { http, dns: -1, grpc: -1, grpc_tls: -1, serf_lan: await freePort(), serf_wan: await freePort(), server: await freePort() },
+    performance: { leave_drain_time: '1s' },
+  }));
   let log = '';
   const child = spawnProconsul(['agent', '-dev', '-node', 'leaver', '-bind', '127.0.0.1', '-client', '127.0.0.1', '-config-file', cfg], (t) => { log += t; });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
