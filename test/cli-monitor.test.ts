@@ -31,7 +31,11 @@ test('monitor streams the agent log until SIGINT (exit 0) or until the agent lea
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-monitor-'));
   const http = await freePort();
   const cfg = path.join(dir, 'ports.json');
-  fs.writeFileSync(cfg, JSON.stringify({ ports: { http, dns: -1, grpc: -1, grpc_tls: -1, serf_lan: await freePort(), serf_wan: await freePort(), server: await freePort() } }));
+  // leave_drain_time 1 s: the -dev server's wait after leaving the pool (default 5 s).
+  fs.writeFileSync(cfg, JSON.stringify({
+    ports: { http, dns: -1, grpc: -1, grpc_tls: -1, serf_lan: await freePort(), serf_wan: await freePort(), server: await freePort() },
+    performance: { leave_drain_time: '1s' },
+  }));
   let log = '';
   const agent = spawnProconsul(['agent', '-dev', '-node', 'watched', '-bind', '127.0.0.1', '-client', '127.0.0.1', '-config-file', cfg], (t) => { log += t; });
   const addr = `-http-addr=127.0.0.1:${http}`;
