@@ -4,8 +4,8 @@
 // Enterprise's Namespace/Partition fields, registration into a missing namespace refused, `ns=*`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAclAgent, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
-import type { DevAgent } from './support/agent.ts';
+import { aclDenyConfig, startAclAgent, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
+import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { seedTenants } from './support/tenancy.ts';
 
 describe('catalog and health in namespaces', () => {
@@ -275,7 +275,8 @@ describe('catalog and health in an admin partition', () => {
   let dev: DevAgent;
   let call: HttpCall;
   before(async () => {
-    dev = await startAclAgent();
+    // Coordinate updates written in batches every 200 ms instead of 5 s.
+    dev = await startDevAgent({ config: { ...aclDenyConfig(), raw: { consul: { coordinate: { update_period: '200ms' } } } } });
     call = httpCaller(() => dev.httpAddr);
     assert.equal((await call('PUT', '/v1/partition', ROOT, { Name: 'p1' })).status, 200);
     assert.equal((await call('PUT', '/v1/namespace?partition=p1', ROOT, { Name: 'team-a', Partition: 'p1' })).status, 200);
@@ -360,7 +361,7 @@ describe('catalog and health in an admin partition', () => {
     const index = (await call('GET', '/v1/coordinate/nodes?partition=p1', ROOT)).headers.get('x-consul-index');
     assert.equal((await call('PUT', '/v1/coordinate/update', ROOT, { Node: 'cn', Coord: coord(0.1) })).status, 200);
     assert.equal((await call('PUT', '/v1/coordinate/update', ROOT, { Node: 'cn', Partition: 'p1', Coord: coord(0.2) })).status, 200);
-    // Updates are written in batches (every 5 s): block until p1's is.
+    // Updates are written in batches (every 200 ms here): block until p1's is.
     await call('GET', `/v1/coordinate/nodes?partition=p1&index=${index}&wait=20s`, ROOT);
     const p1 = (await call('GET', '/v1/coordinate/nodes?partition=p1', ROOT)).json;
     assert.deepEqual(p1.map((e: any) => [e.Node, e.Partition, e.Coord.Vec[0]]), [['cn', 'p1', 0.2]]);
