@@ -4,15 +4,18 @@
 // Enterprise's Namespace/Partition fields, registration into a missing namespace refused, `ns=*`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { aclDenyConfig, startAclAgent, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
+import { aclDenyConfig, httpCaller, tokenWithRules, ROOT, type HttpCall } from './support/acl.ts';
 import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { seedTenants } from './support/tenancy.ts';
+
+/** An ACL agent (aclDenyConfig) writing coordinate updates in batches every 200 ms instead of 5 s. */
+const startAgent = (): Promise<DevAgent> => startDevAgent({ config: { ...aclDenyConfig(), raw: { consul: { coordinate: { update_period: '200ms' } } } } });
 
 describe('catalog and health in namespaces', () => {
   let dev: DevAgent;
   let call: HttpCall;
   before(async () => {
-    dev = await startAclAgent();
+    dev = await startAgent();
     call = httpCaller(() => dev.httpAddr);
     await seedTenants(dev.agent.store, ['team-a', 'team-b']);
   });
@@ -129,7 +132,7 @@ describe('catalog and health in namespaces', () => {
     const coord = { Vec: [0.1, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0, Height: 1e-5 };
     const index = (await call('GET', '/v1/coordinate/nodes', ROOT)).headers.get('x-consul-index');
     assert.equal((await call('PUT', '/v1/coordinate/update', ROOT, { Node: 'c1', Coord: coord })).status, 200);
-    // Updates are written in batches (every 5 s): block until this one is.
+    // Updates are written in batches (every 200 ms here): block until this one is.
     await call('GET', `/v1/coordinate/nodes?index=${index}&wait=20s`, ROOT);
     const plain = (await call('GET', '/v1/coordinate/nodes', ROOT)).json.filter((e: any) => e.Node === 'c1');
     assert.equal(plain.length, 1);
@@ -275,8 +278,7 @@ describe('catalog and health in an admin partition', () => {
   let dev: DevAgent;
   let call: HttpCall;
   before(async () => {
-    // Coordinate updates written in batches every 200 ms instead of 5 s.
-    dev = await startDevAgent({ config: { ...aclDenyConfig(), raw: { consul: { coordinate: { update_period: '200ms' } } } } });
+    dev = await startAgent();
     call = httpCaller(() => dev.httpAddr);
     assert.equal((await call('PUT', '/v1/partition', ROOT, { Name: 'p1' })).status, 200);
     assert.equal((await call('PUT', '/v1/namespace?partition=p1', ROOT, { Name: 'team-a', Partition: 'p1' })).status, 200);
