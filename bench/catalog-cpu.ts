@@ -37,7 +37,7 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'proconsul-catalog-cpu-'));
 const prof = process.env.PROF;
 const profFlags = prof ? ['--cpu-prof', ...(process.env.PROF_INTERVAL ? [`--cpu-prof-interval=${process.env.PROF_INTERVAL}`] : [])] : [];
 const heap = process.env.HEAP;
-interface Agent { tree: string; agent: ServerProcess; client: RawHttpClient; main: number[]; all: number[]; scav: number[]; scavUs: number[]; promoted: number[]; next: number }
+interface Agent { tree: string; agent: ServerProcess; client: RawHttpClient; main: number[]; all: number[]; scav: number[]; scavUs: number[]; promoted: number[]; next: number; rssMiB?: number }
 const agents: Agent[] = [];
 const nodeArgs = (name: string): string[] => process.env[name]?.split(' ').filter(Boolean) ?? [];
 
@@ -68,6 +68,11 @@ try {
     for (const a of agents) await round(a);
     process.stderr.write(`round ${r}: ${agents.map((a) => `${path.basename(a.tree)} main ${a.main.at(-1)!.toFixed(1)} all ${a.all.at(-1)!.toFixed(1)} scav ${a.scav.at(-1)!.toFixed(0)}`).join(' | ')}; load ${os.loadavg()[0].toFixed(1)}\n`);
   }
+  // Each agent's resident set after its rounds (no collection forced), from /proc where there is one.
+  for (const a of agents) {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.existsSync(`/proc/${a.agent.pid}/status`) ? fs.readFileSync(`/proc/${a.agent.pid}/status`, 'utf8') : '');
+    if (m) a.rssMiB = Number(m[1]) / 1024;
+  }
   // The heap samples in one more round each, untimed (sampling every 128 bytes costs CPU).
   if (heap) {
     for (const [k, a] of agents.entries()) {
@@ -83,5 +88,5 @@ try {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const a of agents) {
-  console.log(`${a.tree}: agent main-thread CPU per registration median ${median(a.main).toFixed(1)} µs (rounds ${a.main.map((x) => x.toFixed(0)).join(' ')}); all threads ${median(a.all).toFixed(1)} µs; scavenges per 100k ${median(a.scav).toFixed(0)} (${median(a.scavUs).toFixed(1)} µs per registration), promoted ${median(a.promoted).toFixed(0)} B per registration`);
+  console.log(`${a.tree}: agent main-thread CPU per registration median ${median(a.main).toFixed(1)} µs (rounds ${a.main.map((x) => x.toFixed(0)).join(' ')}); all threads ${median(a.all).toFixed(1)} µs; scavenges per 100k ${median(a.scav).toFixed(0)} (${median(a.scavUs).toFixed(1)} µs per registration), promoted ${median(a.promoted).toFixed(0)} B per registration${a.rssMiB ? `; RSS ${a.rssMiB.toFixed(0)} MiB` : ''}`);
 }

@@ -33,7 +33,7 @@ for (let s = 0; s < services; s++) {
 const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
 const LOOP_MS = 20;
 const loop = monitorEventLoopDelay({ resolution: LOOP_MS });
-let gc: Record<string, { count: number; ms: number; max: number }> = {};
+let gc: Record<string, { count: number; ms: number; max: number; pauses?: number[]; p50?: number; p99?: number }> = {};
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
     const kind = GC_KINDS[((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? 0] ?? 'other';
@@ -41,6 +41,7 @@ new PerformanceObserver((list) => {
     g.count++;
     g.ms += e.duration;
     g.max = Math.max(g.max, e.duration);
+    (g.pauses ??= []).push(e.duration);
   }
 }).observe({ entryTypes: ['gc'] });
 
@@ -59,6 +60,13 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   // The histogram holds the timer's whole intervals: the lateness is what exceeds LOOP_MS.
   const late = (ns: number): number => Math.max(0, Math.round((ms(ns) - LOOP_MS) * 100) / 100);
   const used = process.cpuUsage(cpu);
+  // Each kind's pause p50/p99 (ms) replaces its list of pauses.
+  for (const g of Object.values(gc)) {
+    const sorted = g.pauses!.sort((a, b) => a - b);
+    g.p50 = Math.round(sorted[Math.floor(sorted.length / 2)] * 100) / 100;
+    g.p99 = Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] * 100) / 100;
+    delete g.pauses;
+  }
   const young = v8.getHeapSpaceStatistics().find((sp) => sp.space_name === 'new_space')?.space_size ?? 0;
   const out = { youngMiB: Math.round(young / 104857.6) / 10, loopP50: late(loop.percentile(50)), loopP99: late(loop.percentile(99)), loopMax: late(loop.max), cpuMs: Math.round((used.user + used.system) / 1000), gc };
   loop.disable();

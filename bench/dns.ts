@@ -116,7 +116,7 @@ const withDnsperf = hasDnsperf();
 const rows: string[] = [];
 const summary: string[] = [];
 const notes: string[] = [];
-type GcStats = Record<string, { count: number; ms: number; max: number }>;
+type GcStats = Record<string, { count: number; ms: number; max: number; p50?: number; p99?: number }>;
 /** The paced Proconsul run, with what the agent and the idle probe saw during it. */
 async function pacedProconsul(type: 'A' | 'SRV', rate: number, gen = 'node'): Promise<LoadResult> {
   await pc.stats('start');
@@ -125,8 +125,9 @@ async function pacedProconsul(type: 'A' | 'SRV', rate: number, gen = 'node'): Pr
   const a = await pc.stats();
   const p = await probe.stats();
   const gc = Object.values(a.gc as GcStats);
+  const minor = (a.gc as GcStats).minor;
   notes.push(`${type} paced (${gen}) p99 ${r.p99.toFixed(2)} ms: agent loop lateness (20 ms timer) p99/max ${a.loopP99}/${a.loopMax} ms, ` +
-    `${gc.reduce((n, g) => n + g.count, 0)} GCs (longest ${Math.max(0, ...gc.map((g) => g.max)).toFixed(1)} ms, young generation ${a.youngMiB} MiB), agent CPU ${a.cpuMs} ms; ` +
+    `${gc.reduce((n, g) => n + g.count, 0)} GCs (longest ${Math.max(0, ...gc.map((g) => g.max)).toFixed(1)} ms, young generation ${a.youngMiB} MiB; scavenges ${minor?.count ?? 0}, pause p50/p99/max ${minor?.p50 ?? 0}/${minor?.p99 ?? 0}/${minor?.max.toFixed(2) ?? 0} ms), agent CPU ${a.cpuMs} ms; ` +
     `idle probe loop delay p99/max ${p.loopP99}/${p.loopMax} ms`);
   return r;
 }
