@@ -12,7 +12,9 @@ import v8 from 'node:v8';
 // thousands of DNS queries a second those pauses made the latency tail. Held small: ≈0.5 ms
 // scavenges, about 40 a second at 45k qps, the same agent CPU per UDP query (14.8–15.8 vs 14.8–15.4 µs at
 // 30k qps) and closed-loop DNS throughput still 0.52–0.89 of unbound; paced p99 at half unbound's
-// qps 4.8–34 ms vs 17–136 ms (shared 2-core VM): bench/RESULTS.md, 2026-11-25 19:53 UTC. Set here,
+// qps 4.8–34 ms vs 17–136 ms (shared 2-core VM): bench/RESULTS.md, 2026-11-25 19:53 UTC. A larger
+// fixed size (2–16 MiB semi-space) saves registration-burst CPU (2 MiB: ≈5 % of the main thread's) but
+// each scavenge grows with it (DNS pause p50 0.55 → 1.08 ms at 2 MiB): RESULTS, 2026-11-27 03:51 UTC. Set here,
 // before the CLI's modules load (loading them grows the young generation and the flag keeps the
 // size it finds; as a node command-line flag it has no effect on Node 24), only for `agent`, and
 // not when the user gave a semi-space flag. Processes embedding agents keep V8's defaults.
