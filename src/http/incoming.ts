@@ -66,7 +66,10 @@ export class CapturingMessage extends nodeHttp.IncomingMessage {
     const sink = this.#sink;
     if (sink === null) return super.push(chunk, encoding);
     if (chunk === null) {
+      // The sink and tooLarge hold the body read's promise and its context: let go of them now,
+      // not when the answered request is (each request in flight otherwise keeps ≈ 0.3 KB more).
       this.#sink = null;
+      this.#tooLarge = null;
       const chunks = this.#chunks;
       this.#chunks = null;
       // A refused body's stream ends as before (node:http may be dumping it already).
@@ -92,9 +95,11 @@ export class CapturingMessage extends nodeHttp.IncomingMessage {
     const buf = chunk as Buffer;
     this.#size += buf.length;
     if (this.#size > this.#limit) {
+      const tooLarge = this.#tooLarge!;
       this.#sink = DISCARD;
       this.#chunks = null;
-      this.#tooLarge!(this.#size);
+      this.#tooLarge = null;
+      tooLarge(this.#size);
       return true;
     }
     // A small body arrives in one chunk: no list, no copy.
@@ -110,6 +115,7 @@ export class CapturingMessage extends nodeHttp.IncomingMessage {
     if (sink !== null) {
       this.#sink = null;
       this.#chunks = null;
+      this.#tooLarge = null;
       sink.failed(err ?? Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
     }
     super._destroy(err, cb);
