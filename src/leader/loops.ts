@@ -95,12 +95,14 @@ export class LeaderLoops {
   }
 
   async #startAll(): Promise<void> {
+    let started = 0;
     for (const loop of this.#loops) {
       if (!this.#wanted) return;
       if (this.#started.includes(loop)) continue;
       try {
         await loop.start();
         this.#started.push(loop);
+        started++;
       } catch (err) {
         this.#d.logger.error({ err, loop: loop.name }, 'leader duty failed to start; retrying');
         await this.#stopAll();
@@ -108,7 +110,8 @@ export class LeaderLoops {
         return;
       }
     }
-    this.#d.logger.info({ loops: this.active() }, 'leader duties running');
+    // A start while they already run (the agent awaits the start that leadership began) says nothing.
+    if (started > 0) this.#d.logger.info({ loops: this.active() }, 'leader duties running');
   }
 
   async #stopAll(): Promise<void> {
