@@ -28,6 +28,7 @@ import { RawHttpClient } from './support/raw-http.ts';
 import {
   cpuMs, machineCpuMs, monoMs, threadCpuMs, threadSchedMs, pool, rssMiB, sleep, startServerProcess, supportScript, type ServerProcess,
 } from './support/proc.ts';
+import { describeCosts, machineCosts } from './support/machine-probe.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -278,7 +279,8 @@ const f = (n: number, d = 2): string => n.toLocaleString('en-US', { minimumFract
 console.log(`\nCatalog bench: ${nodes} nodes × ${perNode} instances = ${total} (each with a passing service check) over ${services} ` +
   `service names, ${clients} concurrent clients, backend ${opts.backend}; HTTP = PUT /v1/catalog/register to an agent in a ` +
   `child process (${opts['node-client'] ? "node:http's client" : 'lean raw-socket client'}); direct = the same txns on a Store in this process. node ${process.version}, ${os.cpus().length} CPUs; ` +
-  `total ${((Date.now() - started) / 1000).toFixed(0)} s; 1-min load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after.`);
+  `total ${((Date.now() - started) / 1000).toFixed(0)} s; 1-min load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after; ` +
+  `machine: ${describeCosts(machineCosts())}.`);
 if (profDir) console.log(`agent CPU profile: ${profDir}`);
 console.log('| measure | value |\n|:--|--:|');
 console.log(`| HTTP registrations/s | ${f(http!.perSec, 0)} (${f(http!.seconds, 1)} s) |`);

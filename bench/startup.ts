@@ -23,6 +23,7 @@ import { silentLogger } from '../src/log.ts';
 import { devConfig } from '../test/support/agent.ts';
 import { freePort } from '../test/support/etcd.ts';
 import { quantile, sleep } from './support/proc.ts';
+import { describeCosts, machineCosts } from './support/machine-probe.ts';
 
 const { values: opts } = parseArgs({
   options: { runs: { type: 'string', default: '10' }, quick: { type: 'boolean', default: false }, prof: { type: 'string' }, bin2: { type: 'string' } },
@@ -133,7 +134,7 @@ for (let i = 0; i < runs; i++) {
 
 const row = (name: string, xs: number[]) => `| ${name} | ${fmt(median(xs))} | ${fmt(Math.min(...xs))} | ${fmt(Math.max(...xs))} |`;
 console.log(`\nStartup bench: ${runs} runs each; node ${process.version}, ${os.cpus().length} CPUs; ` +
-  `1-min load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after.`);
+  `1-min load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after; machine: ${describeCosts(machineCosts())}.`);
 console.log('| measure | median ms | min ms | max ms |');
 console.log('|:--|--:|--:|--:|');
 console.log(row('`proconsul agent -dev` → first 200 on /v1/status/leader', cli));

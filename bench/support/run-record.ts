@@ -3,6 +3,7 @@
 // each benchmark's command, time and ratio line, and its full stdout (the figures).
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { describeCosts, machineCosts } from './machine-probe.ts';
 
 /** What run-all measured for one benchmark. */
 export interface BenchOutcome {
@@ -43,11 +44,14 @@ export function commitOf(repo: string): string {
   return dirty ? `${head} plus uncommitted changes in ${dirty} tracked file(s)` : head;
 }
 
-/** The machine as one line: cores, CPU model, memory, Node, kernel. */
+/**
+ * The machine as one line: cores, CPU model, memory, Node, kernel, and what a page fault, a
+ * syscall and a bare Node start cost on it (VMs of one size differ up to 10× in those).
+ */
 export function machineOf(): string {
   const cpus = os.cpus();
   return `${cpus.length} CPUs (${cpus[0]?.model ?? 'unknown model'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ` +
-    `Node ${process.version}, ${os.type()} ${os.release()}`;
+    `Node ${process.version}, ${os.type()} ${os.release()}; ${describeCosts(machineCosts())}`;
 }
 
 const utc = (d: Date): string => d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
