@@ -7,7 +7,7 @@
 // Node open loop of dns-load.ts (rates only). On a machine with 2+ cores the agents run on the
 // last core and dnsperf on the others (`taskset`), as the issue's bench pins each server.
 // Each tree may carry V8 flags for its agent (applied at run time, see dns-agent.ts) after commas
-// (`.,--semi-space-growth-factor=1`; without flags an agent gets that one, as `proconsul agent`);
+// (`.,--semi-space-growth-factor=1`; without flags an agent gets `proconsul agent`'s: that one and --no-parallel-scavenge);
 // the agent's GCs per run are shown too.
 // Usage: node bench/dns-cpu.ts [load=peak] [seconds=3] [rounds=3] [tree[,flag...]...] (default: this tree)
 import { spawn, spawnSync } from 'node:child_process';
@@ -49,7 +49,7 @@ function runDnsperf(port: number, type: string): number {
 
 const agents = await Promise.all(trees.map(async (spec) => {
   const [dir, ...flags] = spec.split(',');
-  const env = { ...process.env, PROCONSUL_BENCH_TREE: path.resolve(dir), PROCONSUL_BENCH_AGENT_FLAGS: (flags.length ? flags : ['--semi-space-growth-factor=1']).join(' ') };
+  const env = { ...process.env, PROCONSUL_BENCH_TREE: path.resolve(dir), PROCONSUL_BENCH_AGENT_FLAGS: (flags.length ? flags : ['--semi-space-growth-factor=1', '--no-parallel-scavenge']).join(' ') };
   const cmd = [...AGENT_PIN, process.execPath, path.join(here, 'bench/dns-agent.ts'), String(SERVICES), '10'];
   const proc = spawn(cmd[0], cmd.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], env });
   const lines = readline.createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();

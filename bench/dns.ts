@@ -29,11 +29,12 @@ const concurrency = Number(process.argv[3] ?? 32);
 const rounds = Number(process.argv[4] ?? 3);
 /**
  * V8 flags the agent child applies at start with v8.setFlagsFromString, as the CLI agent does.
- * Unset, the child gets what `proconsul agent` sets (--semi-space-growth-factor=1, bin/proconsul.js;
- * it has no effect as a node command-line flag on Node 24, only at run time); set it empty for
- * V8's defaults. The child inherits the variable.
+ * Unset, the child gets what `proconsul agent` sets (--semi-space-growth-factor=1 at launch,
+ * bin/proconsul.js, which has no effect as a node command-line flag on Node 24, only at run time;
+ * --no-parallel-scavenge once it serves, src/cli/agent.ts); set it empty for V8's defaults. The
+ * child inherits the variable.
  */
-process.env.PROCONSUL_BENCH_AGENT_FLAGS ??= '--semi-space-growth-factor=1';
+process.env.PROCONSUL_BENCH_AGENT_FLAGS ??= '--semi-space-growth-factor=1 --no-parallel-scavenge';
 const AGENT_FLAGS = process.env.PROCONSUL_BENCH_AGENT_FLAGS.split(' ').filter(Boolean);
 /**
  * PROCONSUL_BENCH_PIN=GEN/SERVERS (taskset CPU lists, e.g. `0/1`) pins the load generators (this
