@@ -147,3 +147,48 @@ test('a client that leaves after its body was read whole aborts the wait of its 
     await srv.close();
   }
 });
+
+// Node 24's node:http closes queued responses when their socket closes; Node 22's does not. To run
+// this file there: npx -y -p node@22.13 node --experimental-strip-types --no-warnings --test src/http/abort.test.ts
+test('requests pipelined behind an unanswered one abort when the client leaves: waiting, after reading a body, or asking only after', async () => {
+  const ended = { body: deferred<string>(), late: deferred<boolean>(), first: deferred() };
+  const started: string[] = [];
+  const waitAbort = (req: HttpRequest) => new Promise<void>((resolve) => req.aborts!.addEventListener('abort', { handleEvent: () => resolve() }));
+  const router = new Router()
+    .route('GET', '/first', async (req) => {
+      started.push('first');
+      await waitAbort(req);
+      ended.first.resolve();
+      return { body: 1 };
+    })
+    .route('PUT', '/body', async (req) => {
+      const body = (await req.body()).toString();
+      started.push('body');
+      await waitAbort(req);
+      ended.body.resolve(body);
+      return { body: 2 };
+    })
+    .route('GET', '/late', async (req) => {
+      started.push('late');
+      await new Promise((r) => setTimeout(r, 200));
+      ended.late.resolve(req.signal.aborted);
+      return { body: 3 };
+    });
+  const srv = serverWith(router);
+  await srv.listen([{ kind: 'tcp', host: '127.0.0.1', port: 0 }]);
+  const [host, port] = srv.addresses()[0].split(':');
+  try {
+    const sock = net.connect(Number(port), host);
+    await once(sock, 'connect');
+    sock.write('GET /first HTTP/1.1\r\nHost: x\r\n\r\nPUT /body HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nheldGET /late HTTP/1.1\r\nHost: x\r\n\r\n');
+    while (started.length < 3) await new Promise((r) => setTimeout(r, 10));
+    sock.destroy();
+    const late = new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('a pipelined request was not aborted')), 2000).unref());
+    const all = Promise.all([ended.first.promise, ended.body.promise, ended.late.promise]);
+    const [, body, lateAborted] = await Promise.race([all, late]);
+    assert.equal(body, 'held');
+    assert.equal(lateAborted, true);
+  } finally {
+    await srv.close();
+  }
+});

@@ -49,6 +49,14 @@ function responseGone(res: AnyResponse): boolean {
   return destroyed && !answered(res);
 }
 
+/**
+ * True for a pipelined HTTP/1.1 response waiting for the answers ahead of it on its connection:
+ * node:http gives it the socket only when they are done.
+ */
+function queued(res: AnyResponse): boolean {
+  return !isHttp2(res) && res.socket === null && !res.writableFinished;
+}
+
 /** What every exchange of one server shares (one object per server, not per request). */
 export interface Live {
   /** Set by close(): signals made after it start aborted. */
@@ -136,11 +144,26 @@ export class Exchange implements RequestSource, Abortable {
     if (this.#state !== 0) return this.#state;
     const response = this.#response;
     if (this.#live.closing || responseGone(response)) return this.#state = 2;
+    const behind = queued(response);
+    if (behind && this.#req.socket.destroyed) return this.#state = 2;
     this.#state = 1;
     this.#live.inflight.add(this);
     // 'close' comes once: on() spares the wrapper closure and context once() would add.
     (response as unknown as ResponseWriter).on('close', () => this.#closed());
+    if (behind) this.#wireQueued();
     return 1;
+  }
+
+  /**
+   * A queued response's client can leave before it has a socket. Node 24's node:http then closes
+   * it; Node 22's never does, but on both the socket's close destroys the request (a request whose
+   * body was read can close earlier, with its socket still open: that is no departure).
+   */
+  #wireQueued(): void {
+    const req = this.#req;
+    req.on('close', () => {
+      if (req.socket.destroyed) this.#closed();
+    });
   }
 
   #closed(): void {
