@@ -3,6 +3,7 @@
 // the lock holder uploads consul-<id>.snap objects under the key prefix, exactly `retain` objects
 // remain after many intervals, a downloaded object restores to the same state on a fresh agent,
 // and after `kill -9` of the holder the lock moves to the other agent, which goes on uploading.
+// The holder's lock session has a 1s TTL (the API's 15s held the lock ≈ 27 s after the kill).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,6 +20,10 @@ import { startDevAgent, type DevAgent } from './support/agent.ts';
 import { waitFor } from './support/wait.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'proconsul.js');
+/** `snapshot agent` with a lock session TTL of argv[2] (Consul's snapshot agent has no option for it). */
+const SHORT_TTL_AGENT = path.resolve(import.meta.dirname, 'support', 'snapshot-agent-proc.ts');
+/** Agent A's lock session TTL: its session lapses within 2×TTL of kill -9, as Consul's server lets it. */
+const LOCK_TTL = '1s';
 const BUCKET = 'consul-backups';
 const PREFIX = 'dc1/snapshots';
 const RETAIN = 3;
@@ -33,8 +38,10 @@ const S3rver = createRequire(import.meta.url)('@20minutes/s3rver') as new (o: ob
 class AgentProcess {
   readonly child: ChildProcess;
   out = '';
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [BIN, 'snapshot', 'agent', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  /** `proconsul snapshot agent args…`, or with `lockTTL`, test/support/snapshot-agent-proc.ts's. */
+  constructor(args: string[], env: NodeJS.ProcessEnv, lockTTL?: string) {
+    const argv = lockTTL ? [SHORT_TTL_AGENT, lockTTL, ...args] : [BIN, 'snapshot', 'agent', ...args];
+    this.child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
     this.child.stdout!.on('data', (d: Buffer) => { this.out += d.toString(); });
     this.child.stderr!.on('data', (d: Buffer) => { this.out += d.toString(); });
   }
@@ -66,7 +73,7 @@ describe('snapshot agent with S3 storage', () => {
   before(async () => {
     s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: path.join(dir, 's3'), configureBuckets: [{ name: BUCKET }] });
     endpoint = `http://127.0.0.1:${(await s3.run()).port}`;
-    dc = await startDevAgent({ config: { nodeName: 'dc-node' } });
+    dc = await startDevAgent({ config: { nodeName: 'dc-node', sessionTtlMin: 1_000 } });
     fresh = await startDevAgent({ config: { nodeName: 'fresh-node' } });
     client = new ConsulClient({ address: dc.httpAddr });
     for (const [k, v] of [['app/config', 'v1'], ['app/db/url', 'postgres://db'], ['flags/dark', 'on']]) await client.kv.put(k, Buffer.from(v));
@@ -87,8 +94,9 @@ describe('snapshot agent with S3 storage', () => {
   /** Object keys under the prefix, sorted. */
   const objects = async (): Promise<string[]> => (await bucket.list(`${PREFIX}/`)).sort();
 
-  // Agent A takes its settings from an HCL config file and its credentials from the environment;
-  // agent B from flags only (with the endpoint from AWS_S3_ENDPOINT).
+  // Agent A takes its settings from an HCL config file and its credentials from the environment,
+  // and holds the lock with a short session TTL; agent B (bin/proconsul.js) from flags only (with
+  // the endpoint from AWS_S3_ENDPOINT).
   function startA(): AgentProcess {
     const cfg = path.join(dir, 'a.hcl');
     fs.writeFileSync(cfg, `snapshot_agent {
@@ -109,7 +117,7 @@ describe('snapshot agent with S3 storage', () => {
 `);
     const a = new AgentProcess([`-config-file=${cfg}`, `-local-scratch-path=${path.join(dir, 'scratch-a')}`], {
       ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_EC2_METADATA_DISABLED: 'true',
-    });
+    }, LOCK_TTL);
     agents.push(a);
     return a;
   }
@@ -178,11 +186,11 @@ describe('snapshot agent with S3 storage', () => {
       freshClient.close();
     }
 
-    // kill -9 the holder: its session expires and B takes the lock and keeps uploading.
+    // kill -9 the holder: its session expires (within 2 s) and B takes the lock and keeps uploading.
     const aLast = BigInt(a.saved().at(-1)!);
     const killedAt = Date.now();
     await a.kill();
-    await waitFor('agent B takes over', () => b.has('Obtained leadership'), { ms: 60_000, every: 50 });
+    await waitFor('agent B takes over', () => b.has('Obtained leadership'), { ms: 10_000, every: 50 });
     t.diagnostic(`lock moved to agent B ${Date.now() - killedAt} ms after kill -9 of agent A`);
     const after = await retained(b, RETAIN + 1);
     assert.ok(after.every((k) => BigInt(/consul-(\d+)\.snap$/.exec(k)![1]) > aLast), 'only B\'s snapshots remain');

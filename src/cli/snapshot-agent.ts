@@ -3,7 +3,7 @@
 // single snapshot and exits, for batch jobs.
 import { HTTP_FLAGS } from './http-flags.ts';
 import { parseCommandFlags, ui, type CliIO, type Command } from './io.ts';
-import { SnapshotAgent } from './snapshot-agent-daemon.ts';
+import { SnapshotAgent, type SnapshotAgentDeps } from './snapshot-agent-daemon.ts';
 import { resolveSettings, settingsClient, SETTINGS_FLAGS } from './snapshot-agent-config.ts';
 import { openStorage } from './snapshot-agent-storage.ts';
 import { loginIfConfigured, type LoggedIn } from './snapshot-agent-login.ts';
@@ -16,8 +16,11 @@ export function goLogTime(d: Date): string {
   return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-/** Runs the agent with an explicit stop signal (tests stop it without process signals). */
-export async function runSnapshotAgent(args: string[], io: CliIO, stop: AbortSignal): Promise<number> {
+/**
+ * Runs the agent with an explicit stop signal (tests stop it without process signals) and, for
+ * tests, a lock session TTL other than the API's 15s (Consul's snapshot agent has no option for it).
+ */
+export async function runSnapshotAgent(args: string[], io: CliIO, stop: AbortSignal, deps: Pick<SnapshotAgentDeps, 'lockSessionTTL'> = {}): Promise<number> {
   const out = ui(io);
   const flags = parseCommandFlags(snapshotAgentCommand.flags, args, io);
   if (!flags) return 1;
@@ -52,7 +55,7 @@ export async function runSnapshotAgent(args: string[], io: CliIO, stop: AbortSig
   }
   try {
     const storage = await openStorage(settings, io.env);
-    return await new SnapshotAgent({ client: session.client, settings, storage, log }).run(stop);
+    return await new SnapshotAgent({ ...deps, client: session.client, settings, storage, log }).run(stop);
   } catch (err) {
     out.error(`Snapshot agent failed: ${(err as Error).message}`);
     return 1;
