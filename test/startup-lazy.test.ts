@@ -232,3 +232,27 @@ test('ACL explain and rules translation, agent ACL enable and manual virtual IPs
   ]);
   assert.deepEqual(JSON.parse(out.steps[1].answers[0].text), { Enabled: true, DefaultPolicy: 'deny', AlreadyEnabled: false, Persisted: false });
 });
+
+test('code a memory store start never runs (etcd election, autopilot planner, chain graph checks, peering imports, sameness reads, config entry kinds, leaf certificates): loaded on first use, answered as before', () => {
+  const out = probe([{
+    requests: [
+      { method: 'PUT', path: '/v1/config', body: { Kind: 'service-router', Name: 'web', Routes: [{ Match: { HTTP: { PathPrefix: '/a' } }, Destination: { Service: 'api' } }] } },
+      { method: 'GET', path: '/v1/operator/autopilot/state' }, { method: 'GET', path: '/v1/health/service/web?peer=p1' },
+      { method: 'GET', path: '/v1/health/service/web?sg=sg1' }, { method: 'GET', path: '/v1/agent/metrics' },
+    ],
+  }]);
+  const firstUse = [
+    'leader/autopilot-plan.ts', 'endpoint/config-entry-graph.ts', 'endpoint/peering-imports.ts', 'endpoint/health-sameness.ts',
+    'endpoint/config-entry-kinds.ts', 'connect/leaf-cert.ts',
+  ];
+  for (const m of [...firstUse, 'leader/election.ts', 'endpoint/namespaces.ts']) assert.ok(!out.atStart.includes(m), `${m} loaded by start`);
+  for (const m of firstUse) assert.ok(out.steps[0].loaded.includes(m), `${m} not loaded by its first use`);
+  const [router, state, peered, sameness, metrics] = out.steps[0].answers;
+  assert.deepEqual([router.status, router.text], [500, 'discovery chain "web" uses a protocol "tcp" that does not permit advanced routing or splitting behavior']);
+  assert.equal(JSON.parse(state.text).Healthy, true);
+  assert.deepEqual([peered.status, peered.text], [200, '[]']);
+  assert.deepEqual([sameness.status, sameness.text], [500, 'Sameness Group not found']);
+  const gauges = JSON.parse(metrics.text).Gauges as { Name: string; Value: number; Labels: Record<string, string> }[];
+  assert.ok(gauges.some((g) => g.Name === 'consul.state.config_entries' && g.Labels.kind === 'service-router'), 'no config entry usage gauge per kind');
+  assert.ok(gauges.find((g) => g.Name === 'consul.mesh.active-signing-ca.expiry')!.Value > 0);
+});

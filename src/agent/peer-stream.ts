@@ -28,13 +28,14 @@
 // server the dialer reaches. Both ends record what they see in the stream tracker, from which
 // reads report ACTIVE / FAILING and StreamStatus; the holding server publishes it to the store
 // (endpoint/peering-status.ts) so the other servers of its datacenter answer the same.
+import { createRequire } from 'node:module';
 import { BadRequestError, PermissionDeniedError } from '../errors.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { PEERINGS_TABLE, type StoredPeering } from '../state/index.ts';
 import type { EndpointDeps } from '../endpoint/deps.ts';
 import { WRONG_END, peeringActive, sameSecret, shouldDial, type PeeringEndpoint } from '../endpoint/peering.ts';
-import { exportedNames, exportsForPeer, storeImports, type PeerExports, type PeerExportSet } from '../endpoint/peering-imports.ts';
+import type { PeerExports, PeerExportSet } from '../endpoint/peering-imports.ts';
 import type { PeeringRemoteInfo } from '../api/peering.ts';
 import type { HttpRequest } from '../http/request.ts';
 import type { HttpResult } from '../http/router.ts';
@@ -44,6 +45,10 @@ import { parseJSON } from '../http/body.ts';
 export const EXCHANGE_PATH = '/v1/internal/peering/exchange';
 export const STREAM_PATH = '/v1/internal/peering/stream';
 export const PUSH_PATH = '/v1/internal/peering/push';
+const require = createRequire(import.meta.url);
+/** The exports and imports of peerings (endpoint/peering-imports.ts), loaded by a stream's first message, not at start (issue #9). */
+const peerImports = () => require('../endpoint/peering-imports.ts') as typeof import('../endpoint/peering-imports.ts');
+
 const H_PEER = 'x-proconsul-peer-id';
 const H_SECRET = 'x-proconsul-stream-secret';
 const H_REMOTE = 'x-proconsul-peer-remote';
@@ -130,6 +135,7 @@ export interface PeerStreamDeps {
 export async function receive(d: PeerStreamDeps, p: StoredPeering, msg: PeerMessage): Promise<void> {
   d.peering.tracker.received(p.ID, msg.Type === 'heartbeat');
   if (msg.Type === 'exports') {
+    const { exportedNames, storeImports } = peerImports();
     await storeImports(d.epDeps, p, msg);
     d.peering.tracker.setImported(p.ID, exportedNames(msg));
   } else if (msg.Type === 'terminated') {
@@ -154,6 +160,7 @@ export async function followExports(
       await send(null);
       return;
     }
+    const { exportedNames, exportsForPeer } = peerImports();
     const exports = exportsForPeer(d.epDeps, cur, ws);
     const json = JSON.stringify(exports);
     if (json !== last) {

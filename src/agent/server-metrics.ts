@@ -1,5 +1,6 @@
 // The server's scrape-time gauges with Consul's names: leadership, autopilot health, usage
 // counts (telemetry/usage.ts) and the mesh CA's expiry. All are read when scraped or pushed.
+import { createRequire } from 'node:module';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import { registerUsageGauges } from '../telemetry/usage.ts';
 import type { Replica } from '../state/index.ts';
@@ -12,9 +13,10 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { RuntimeConfig } from './config/runtime.ts';
 import type { Member } from '../gossip/member.ts';
-import { KIND_SHAPES } from '../endpoint/config-entry-kinds.ts';
-import { signingCert } from '../connect/leaf-cert.ts';
 import { CertExpiry } from '../telemetry/cert-expiry.ts';
+
+// The config entry kinds and the leaf-certificate code load when a gauge is first read, not at start (issue #9).
+const require = createRequire(import.meta.url);
 
 /** What the server gauges read. */
 export interface ServerMetricsDeps {
@@ -43,12 +45,12 @@ export function registerServerMetrics(d: ServerMetricsDeps): void {
   t.gauge('autopilot.healthy', 'Tracks the overall health of the local server cluster. 1 if all servers are healthy, 0 if one or more are unhealthy.', () => autopilot.healthy());
   t.gauge('autopilot.failure_tolerance', 'Tracks the number of voting servers that the cluster can lose while continuing to function.', () => autopilot.failureTolerance());
   const cat = replica.catalog;
-  const kinds = Object.keys(KIND_SHAPES);
+  let kinds: string[] | undefined;
   registerUsageGauges(t, {
     datacenter: d.config.datacenter,
     services: () => cat.usage.report(cat.byName.size, cat.nodes.size),
     kvEntries: () => replica.kvs.size,
-    configEntries: () => kinds.map((k) => [k, replica.configEntries.count(k)] as [string, number]),
+    configEntries: () => (kinds ??= Object.keys((require('../endpoint/config-entry-kinds.ts') as typeof import('../endpoint/config-entry-kinds.ts')).KIND_SHAPES)).map((k) => [k, replica.configEntries.count(k)] as [string, number]),
     peerings: () => replica.peerings.all().length,
     members: () => {
       if (!d.members) return null;
@@ -99,7 +101,7 @@ export class SigningPem {
     if (key !== this.#key) {
       this.#key = key;
       try {
-        this.#pem = signingCert(root);
+        this.#pem = (require('../connect/leaf-cert.ts') as typeof import('../connect/leaf-cert.ts')).signingCert(root);
       } catch {
         this.#pem = root.RootCert;
       }

@@ -1,6 +1,7 @@
 // Server composition: the endpoints of every area over one store and replica, and the HTTP
 // route table that exposes them. createAgent() owns lifecycle; this file owns wiring (endpoint
 // factories in server-endpoints.ts, multi-datacenter wiring in server-federation.ts).
+import { createRequire } from 'node:module';
 import type { Clock } from '../clock.ts';
 import type { Logger, LogHub } from '../log.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
@@ -41,7 +42,6 @@ import type { WanPool } from './wan-pool.ts';
 import type { MetricsStream } from '../telemetry/metrics-stream.ts';
 import { forwardToDatacenter, type DcForwardingDeps } from './dc-forward.ts';
 import { isSecondary } from './primary-forward.ts';
-import { importedCatalogService, importedChecks, importedHealth, importedNodes, importedServices } from '../endpoint/peering-imports.ts';
 import { agentUi, type UiSettings } from './ui-routes.ts';
 import type { PeeredReads } from '../http/v1/catalog.ts';
 import { peerStreamHandlers, type PeerStreamDeps } from './peer-stream.ts';
@@ -70,6 +70,10 @@ import {
 } from './server-areas.ts';
 
 export type { Endpoints, AclEndpoints } from './server-endpoints.ts';
+
+const require = createRequire(import.meta.url);
+/** The `?peer=` reads' module, loaded by the first of them, not at start (issue #9); synchronous, so each read runs as before. */
+const peerImports = () => require('../endpoint/peering-imports.ts') as typeof import('../endpoint/peering-imports.ts');
 
 /** What buildServer returns. */
 export interface ServerParts {
@@ -204,11 +208,11 @@ export function buildServer(
   };
   if (peeringEnabled(config)) leaderSide.loops.add(new PeeringLeader(peerStream));
   const peered: PeeredReads = {
-    nodes: (peer, opts, f) => importedNodes(epDeps, peer, opts, f),
-    services: (peer, opts) => importedServices(epDeps, peer, opts),
-    checks: (peer, name, opts, f) => importedChecks(epDeps, peer, name, opts, f),
-    service: (peer, name, opts, f) => importedCatalogService(epDeps, peer, name, opts, f),
-    health: (peer, name, opts, f) => importedHealth(epDeps, peer, name, opts, f),
+    nodes: (peer, opts, f) => peerImports().importedNodes(epDeps, peer, opts, f),
+    services: (peer, opts) => peerImports().importedServices(epDeps, peer, opts),
+    checks: (peer, name, opts, f) => peerImports().importedChecks(epDeps, peer, name, opts, f),
+    service: (peer, name, opts, f) => peerImports().importedCatalogService(epDeps, peer, name, opts, f),
+    health: (peer, name, opts, f) => peerImports().importedHealth(epDeps, peer, name, opts, f),
   };
   const reqCfg = {
     datacenter: config.datacenter, defaultToken: config.acl.tokens.default,

@@ -17,24 +17,24 @@ import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize, entContext, filterAllowed } from './acl-enforce.ts';
 import { inTenant } from './kv.ts';
-import { entryWriteGuard, checkChainGraph, relatedServiceIds, type ChainTenancy } from './config-entry-graph.ts';
+import type { ChainTenancy } from './config-entry-graph.ts';
 import type { ServiceConfigRequest, ServiceConfigResponse } from '../api/service-config-types.ts';
 
-type KindTables = typeof import('./config-entry-kinds.ts') & typeof import('./config-entry-decode.ts') & typeof import('./config-entry-validate.ts');
+type KindTables = typeof import('./config-entry-kinds.ts') & typeof import('./config-entry-decode.ts') & typeof import('./config-entry-validate.ts') & typeof import('./config-entry-graph.ts');
 let kindTables: KindTables | undefined;
 const require = createRequire(import.meta.url);
 
 /**
- * The kinds' field shapes and defaults, their decoding and validation (3 modules), loaded on the
- * first config entry request: an agent answers its first request without them (issue #9).
- * Loaded with require (synchronous, sharing the ES module cache): reads run in synchronous
- * blocking-query bodies.
+ * The kinds' field shapes, defaults, decoding and validation and the discovery-chain graph checks (5 modules), loaded on
+ * the first config entry request: an agent answers its first request without them (issue #9). With require
+ * (synchronous, sharing the ES module cache): reads run in synchronous blocking-query bodies.
  */
 function kinds(): KindTables {
   return kindTables ??= {
     ...require('./config-entry-kinds.ts') as typeof import('./config-entry-kinds.ts'),
     ...require('./config-entry-decode.ts') as typeof import('./config-entry-decode.ts'),
     ...require('./config-entry-validate.ts') as typeof import('./config-entry-validate.ts'),
+    ...require('./config-entry-graph.ts') as typeof import('./config-entry-graph.ts'),
   };
 }
 
@@ -243,14 +243,14 @@ export class ConfigEntryEndpoint {
     // Sending traffic elsewhere needs read on where it goes, in its own namespace (Consul's canWriteDiscoveryChain).
     const ns = tenant ? foldTenancyName(tenant.namespace) : DEFAULT_TENANCY_NAME;
     const ap = tenant ? foldTenancyName(tenant.partition) : DEFAULT_TENANCY_NAME;
-    for (const svc of relatedServiceIds(entry as ConfigEntry, ns, ap)) {
+    for (const svc of kinds().relatedServiceIds(entry as ConfigEntry, ns, ap)) {
       authorize(authz, 'serviceRead', svc.name, entContext({ namespace: foldTenancyName(svc.namespace), partition: foldTenancyName(svc.partition) }));
     }
     const key = configEntryStoreKey(tenant, kind, name);
     return commitPlanned<boolean>(this.#deps, inTenant(this.#deps.replica.tenants, pinnedTenant(tenant), (): Plan<boolean> => {
       const table = configEntriesOf(this.#deps.replica, tenant);
-      checkChainGraph(table, kind, name, entry, this.#chainTenancy(tenant));
-      const guard = entryWriteGuard(this.#deps, kind, name, tenant, entry);
+      kinds().checkChainGraph(table, kind, name, entry, this.#chainTenancy(tenant));
+      const guard = kinds().entryWriteGuard(this.#deps, kind, name, tenant, entry);
       const cur = table.get(kind, name);
       // A user's write never sets the controller's Status: the stored one is kept (none on create), as Consul's ensureConfigEntryTxn does.
       const controlled = CONTROLLED_KINDS.has(kind);
@@ -283,8 +283,8 @@ export class ConfigEntryEndpoint {
       const cur = table.get(kind, name);
       if (cas !== undefined && (!cur || cur.ModifyIndex !== cas)) return { answer: false };
       if (!cur) return { answer: true };
-      checkChainGraph(table, kind, name, null, this.#chainTenancy(tenant));
-      const guard = entryWriteGuard(this.#deps, kind, name, tenant, null);
+      kinds().checkChainGraph(table, kind, name, null, this.#chainTenancy(tenant));
+      const guard = kinds().entryWriteGuard(this.#deps, kind, name, tenant, null);
       return {
         txn: { compares: [pinRecord(key, cur), ...guard.compares], success: [{ type: 'delete', key }, ...guard.ops] },
         done: () => true,
@@ -300,7 +300,7 @@ export class ConfigEntryEndpoint {
     const { CreateIndex: _c, ModifyIndex: _m, Namespace: _n, Partition: _p, ...rest } = entry;
     const key = configEntryStoreKey(replicatedTenant(entry), entry.Kind, entry.Name);
     await commitPlanned<void>(this.#deps, (): Plan<void> => {
-      const guard = entryWriteGuard(this.#deps, entry.Kind, entry.Name, replicatedTenant(entry), entry);
+      const guard = kinds().entryWriteGuard(this.#deps, entry.Kind, entry.Name, replicatedTenant(entry), entry);
       if (!CONTROLLED_KINDS.has(entry.Kind)) {
         const put = { type: 'put' as const, key, value: encodeRecord(rest) };
         return { txn: { compares: guard.compares, success: [put, ...guard.ops] }, done: () => undefined };
@@ -320,7 +320,7 @@ export class ConfigEntryEndpoint {
     await commitPlanned<void>(this.#deps, (): Plan<void> => {
       const cur = configEntriesOf(this.#deps.replica, tenant).get(kind, name);
       if (!cur) return { answer: undefined };
-      const guard = entryWriteGuard(this.#deps, kind, name, tenant, null);
+      const guard = kinds().entryWriteGuard(this.#deps, kind, name, tenant, null);
       return { txn: { compares: [pinRecord(key, cur), ...guard.compares], success: [{ type: 'delete', key }, ...guard.ops] }, done: () => undefined };
     });
   }

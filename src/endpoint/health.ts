@@ -1,6 +1,7 @@
 // The health endpoint (Consul's Health.*): checks of a node, of a service, in a state, and
 // the CheckServiceNode view that discovery clients block on (`?passing` drops any instance
 // with a non-passing node or service check).
+import { createRequire } from 'node:module';
 import { CHECKS_TABLE, SERVICE_HEALTH, NODE_VIEW, foldName, sameId } from '../state/index.ts';
 import type { HealthCheck, CheckServiceNode } from '../api/catalog-types.ts';
 import { BadRequestError } from '../errors.ts';
@@ -13,7 +14,10 @@ import type { AclIdentity } from './acl-resolver.ts';
 import { checkReadable, healthAnswer, instanceReadable } from './catalog-acl.ts';
 import { sortNear } from './near.ts';
 import { TenantHealthReads, tenantRead } from './catalog-tenancy.ts';
-import { samenessHealth, type SamenessFilters } from './health-sameness.ts';
+import type { SamenessFilters } from './health-sameness.ts';
+
+// The sameness-group reads (`?sg=`) load their module on first use, not at start (issue #9).
+const require = createRequire(import.meta.url);
 
 /** The states `/v1/health/state/:state` accepts. */
 export const HEALTH_STATES = ['any', 'passing', 'warning', 'critical'] as const;
@@ -90,7 +94,7 @@ export class HealthEndpoint {
 
   /** `?sg=`: the instances of the first member of the request partition's sameness group `group` that has any. */
   sameness(group: string, name: string, opts: QueryOptions, f: SamenessFilters = {}): Promise<QueryResult<CheckServiceNode[]>> {
-    return samenessHealth(this.#deps, group, name, opts, f);
+    return (require('./health-sameness.ts') as typeof import('./health-sameness.ts')).samenessHealth(this.#deps, group, name, opts, f);
   }
 }
 

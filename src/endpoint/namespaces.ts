@@ -13,7 +13,7 @@ import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, authorize, entContext } from './acl-enforce.ts';
 import { resolvePolicyLinks, resolveRoleLinks } from './acl-links.ts';
 import { commitPlanned, pinRecord, type Plan } from './commit.ts';
-import { entPins } from './tenancy.ts';
+import { entPins, writablePartition } from './tenancy.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { goTime } from '../connect/ca-root.ts';
 import { denialFor } from '../acl/index.ts';
@@ -33,10 +33,7 @@ export function checkNamespaceName(name: string): void {
 
 /** The partition every namespace call acts in must exist and not be going away (writes only). */
 export function checkPartitionWritable(deps: EndpointDeps, partition: string): void {
-  if (foldTenancyName(partition) === DEFAULT_TENANCY_NAME) return;
-  const ap = deps.replica.tenants.partitions.partition(partition);
-  if (!ap) throw new InternalError(`Partition "${partition}" does not exist`);
-  if (ap.DeletedAt) throw new InternalError(`Partition "${partition}" is being deleted`);
+  writablePartition(deps.replica.tenants, partition);
 }
 
 /**

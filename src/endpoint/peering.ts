@@ -14,10 +14,9 @@ import type {
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { authorize, entContext } from './acl-enforce.ts';
-import { checkPartitionWritable } from './namespaces.ts';
 import { commitPlanned, pinRecord } from './commit.ts';
 import { planFreePeerVirtualIPs } from './virtual-ips.ts';
-import { entPins } from './tenancy.ts';
+import { entPins, writablePartition } from './tenancy.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { streamStatus, type PeeringTracker, type StreamState } from './peering-tracker.ts';
 import { PeeringStatusSync, type StatusHolders } from './peering-status.ts';
@@ -377,7 +376,7 @@ export class PeeringEndpoint {
    */
   async #write(ap: string | undefined, plan: () => { existing: StoredPeering | undefined; rec: PeeringRecord; secrets?: PeeringSecrets }): Promise<string> {
     return commitPlanned(this.#deps, () => {
-      if (ap) checkPartitionWritable(this.#deps, ap);
+      if (ap) writablePartition(this.#deps.replica.tenants, ap);
       const { existing, rec, secrets } = plan();
       const key = peeringStoreKey(rec.ID, ap);
       const ops: Op[] = [{ type: 'put', key, value: encodeRecord(storedPeering(rec)) }];

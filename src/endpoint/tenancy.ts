@@ -52,15 +52,19 @@ export function resolveEnt(s: EntSources): EnterpriseMeta {
 export function writableEnt(tenants: Pick<TenantTables, 'partitions' | 'namespaces'>, ent: EnterpriseMeta | undefined): void {
   if (isDefaultEnt(ent)) return;
   const { partition, namespace } = ent!;
-  if (partition.toLowerCase() !== DEFAULT_TENANCY_NAME) {
-    const ap = tenants.partitions.partition(partition);
-    if (!ap) throw new InternalError(`Partition "${partition}" does not exist`);
-    if (ap.DeletedAt) throw new InternalError(`Partition "${partition}" is being deleted`);
-  }
+  writablePartition(tenants, partition);
   if (namespace.toLowerCase() === DEFAULT_TENANCY_NAME) return;
   const ns = tenants.namespaces.namespace(ent!);
   if (!ns) throw new InternalError(`Namespace "${namespace}" does not exist`);
   if (ns.DeletedAt) throw new InternalError(`Namespace "${namespace}" is being deleted`);
+}
+
+/** Refuses a write into a partition that does not exist or is marked for deletion (writableEnt's partition half). */
+export function writablePartition(tenants: Pick<TenantTables, 'partitions'>, partition: string): void {
+  if (partition.toLowerCase() === DEFAULT_TENANCY_NAME) return;
+  const ap = tenants.partitions.partition(partition);
+  if (!ap) throw new InternalError(`Partition "${partition}" does not exist`);
+  if (ap.DeletedAt) throw new InternalError(`Partition "${partition}" is being deleted`);
 }
 
 /**

@@ -3,15 +3,20 @@
 // (autopilot-plan.ts) for the wanted voters and the one next step, and takes it: promote a
 // caught-up learner, remove a dead, demoted or evicted member, call a non-member server in as the
 // learner (through `autopilot/join`, which that server follows), or hand leadership over.
+import { createRequire } from 'node:module';
 import type { Clock, TimerHandle } from '../clock.ts';
 import { parseGoDuration } from '../duration.ts';
 import type { Logger } from '../log.ts';
 import type { ManagedMember, Store } from '../store/index.ts';
 import { health, planServers, readConfig, type AutopilotConfig } from './autopilot.ts';
-import { desiredRoles, nextAction, type Action, type PlanMember } from './autopilot-plan.ts';
+import type { Action, PlanMember } from './autopilot-plan.ts';
 import type { LeaderElection } from './election-types.ts';
 import type { LeaderLoop } from './loops.ts';
 import { decodeJson, encodeJson, type ServerRecord } from './servers.ts';
+
+// The planner loads with the first pass (managed stores only), not with the membership reads
+// every server's metrics make (issue #9).
+const require = createRequire(import.meta.url);
 
 /** Store key of the published etcd membership. */
 export const MEMBERSHIP_KEY = 'autopilot/members';
@@ -134,6 +139,7 @@ export function autopilotLoop(d: AutopilotLoopDeps): LeaderLoop & { pass(): Prom
       const brief = !x.Healthy && x.Alive && x.Voter && !x.Starting && now - (unhealthySince.get(x.Name) ?? now) < stabilizeMs;
       return brief ? { ...x, Healthy: true } : x;
     });
+    const { desiredRoles, nextAction } = require('./autopilot-plan.ts') as typeof import('./autopilot-plan.ts');
     const plan = desiredRoles(servers, cfg);
     const action = nextAction({ plan, servers, members: planMembers, cleanupDeadServers: cfg.CleanupDeadServers, minQuorum: cfg.MinQuorum, pendingJoin: pending?.Node ?? '' });
     await act(action, servers.find((s) => s.Name === (action as { name?: string }).name)?.ID ?? '');

@@ -1,13 +1,18 @@
 // Autopilot's view of the servers (Consul's /v1/operator/autopilot/*): the configuration,
 // stored once in `autopilot/config` (the agent's `autopilot` block applies until an operator
 // writes one), and server health computed from the election's live server records.
+import { createRequire } from 'node:module';
 import { formatGoDuration, parseGoDuration } from '../duration.ts';
 import { BadRequestError } from '../errors.ts';
 import type { Store } from '../store/index.ts';
 import type { LeaderElection } from './election-types.ts';
 import type { ServerRecord } from './servers.ts';
-import { desiredRoles, type PlanServer } from './autopilot-plan.ts';
+import type { PlanServer } from './autopilot-plan.ts';
 import type { Membership } from './autopilot-loop.ts';
+
+// The planner (autopilot-plan.ts) is loaded by the first state read or managed-mode pass, not at
+// start (issue #9); with require, as state() is synchronous.
+const require = createRequire(import.meta.url);
 
 /** Store key of the operator-written autopilot configuration. */
 export const AUTOPILOT_KEY = 'autopilot/config';
@@ -189,6 +194,7 @@ export function planServers(election: LeaderElection, h: HealthReply, cfg: Autop
 /** Consul's AutopilotState (with Consul Enterprise's zones, read replicas and upgrade), from the live servers' health. */
 export function state(election: LeaderElection, h: HealthReply, cfg: AutopilotConfig, membership: Membership | null, now: number): Record<string, unknown> {
   const ps = planServers(election, h, cfg, membership, now);
+  const { desiredRoles } = require('./autopilot-plan.ts') as typeof import('./autopilot-plan.ts');
   const plan = desiredRoles(ps, cfg);
   const idOf = new Map(ps.map((s) => [s.Name, s.ID]));
   const ids = (names: string[]) => names.map((n) => idOf.get(n) ?? n);

@@ -2,6 +2,7 @@
 // private store: itself) and the duties that run while it leads: a barrier so the replica holds
 // every earlier write, cluster identity and CA root, member health, session TTL timers, CA root pruning,
 // and the API gateway controller.
+import { createRequire } from 'node:module';
 import type { ConnectionOptions } from 'node:tls';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
@@ -19,12 +20,13 @@ import { apiGatewayControllerDuty } from './api-gateway-controller.ts';
 import { registerSelf, SERF_CHECK_ID } from './self-register.ts';
 import { SessionTimers } from './session-ttl.ts';
 import { SessionRenewRelay } from './session-renew.ts';
-import { StoreElection } from './election.ts';
 import { LivenessListener, type LivenessHost } from './liveness.ts';
 import { SoloElection, type LeaderElection, type ServerIdentity } from './election-types.ts';
 import { LeaderLoops, type LeaderLoop } from './loops.ts';
 import { LeaderBarrier } from './barrier.ts';
 import { SERVERS_PREFIX, decodeJson, type ServerRecord } from './servers.ts';
+
+const require = createRequire(import.meta.url);
 
 /** What a server's leader side consists of. */
 export interface LeaderSide {
@@ -53,7 +55,11 @@ export interface ElectionOptions {
   probeTls?: () => ConnectionOptions | null;
 }
 
-/** Builds the election for the store: an etcd store is shared and elects; others are private. */
+/**
+ * Builds the election for the store: an etcd store is shared and elects; others are private. The
+ * store election's module is loaded only for an etcd store (with require: this runs in the
+ * synchronous createAgent), never on a memory or embedded store's start (issue #9).
+ */
 export function buildElection(config: RuntimeConfig, store: Store, clock: Clock, logger: Logger, replica: Replica, o: ElectionOptions = {}): LeaderElection {
   const self = serverIdentity(config);
   if (store.kind !== 'etcd') return new SoloElection(self, clock);
@@ -62,6 +68,7 @@ export function buildElection(config: RuntimeConfig, store: Store, clock: Clock,
   const ttlSeconds = o.ttlSeconds;
   // A managed server leads only while its etcd member votes (Consul: only voters lead).
   const canLead = store instanceof LazyManagedEtcdStore ? () => store.localRole() === 'voter' : undefined;
+  const { StoreElection } = require('./election.ts') as typeof import('./election.ts');
   return new StoreElection({ store, clock, logger: log, self, replica, ttlSeconds, liveness, canLead, probeTls: o.probeTls });
 }
 
