@@ -6,6 +6,7 @@
 // such entries sizes are sums and writing is copying; anything else takes pack.ts's writer.
 import { SRV_TARGET_AT, writeOpt, type PackedQuestion, type PackedRecord } from './pack.ts';
 import { EXACT, LEN, OFF, SIZE, STRIDE, type PackedEntry } from './entry.ts';
+import type { WireName } from './compress.ts';
 
 /** Pointers reach only the first 16 KiB. */
 const MAX_POINTER = 0x4000;
@@ -20,26 +21,35 @@ const QUESTION_OFFSET = 12;
 export function markSimple(question: PackedQuestion, answers: PackedRecord[][], extras: PackedRecord[][]): number {
   const spelled = new Map<string, number>();
   const suffixes = new Set<string>();
-  const qname = question.name.bytes.toString('latin1');
-  const addSuffixes = (bytes: Buffer, starts: number[]): void => {
-    for (let i = 1; i < starts.length; i++) suffixes.add(bytes.toString('latin1', starts[i]));
+  // A prepared entry's records share one WireName per spelling (prepared.ts): each is read once.
+  const texts = new Map<WireName, string>();
+  const text = (n: WireName): string => {
+    let t = texts.get(n);
+    if (t === undefined) texts.set(n, (t = n.bytes.toString('latin1')));
+    return t;
   };
-  addSuffixes(question.name.bytes, question.name.starts);
+  const qname = text(question.name);
+  // Suffixes past the first label: sliced from the spelling, one copy out of the bytes per name.
+  const addSuffixes = (name: WireName): void => {
+    const t = text(name);
+    for (let i = 1; i < name.starts.length; i++) suffixes.add(t.slice(name.starts[i]));
+  };
+  addSuffixes(question.name);
   for (const list of answers) {
     for (const r of list) {
-      if (r.parts !== null || r.owner.bytes.toString('latin1') !== qname) return -1;
+      if (r.parts !== null || text(r.owner) !== qname) return -1;
       if (r.inner === null) continue;
-      const t = r.inner.bytes.toString('latin1');
+      const t = text(r.inner);
       if (t === qname) return -1;
       if (!spelled.has(t)) spelled.set(t, spelled.size);
       r.exact = spelled.get(t)!;
-      addSuffixes(r.inner.bytes, r.inner.starts);
+      addSuffixes(r.inner);
     }
   }
   for (const t of spelled.keys()) if (suffixes.has(t)) return -1;
   for (const list of extras) {
     for (const r of list) {
-      const id = spelled.get(r.owner.bytes.toString('latin1'));
+      const id = spelled.get(text(r.owner));
       if (r.parts !== null || id === undefined) return -1;
       r.exact = id;
     }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import dnsPacket, { type Answer, type Packet } from 'dns-packet';
 import { MessageWriter, packQuestion, packRecord, type PackedRecord } from './pack.ts';
 import { fitReply, type FitLimits } from './truncate.ts';
+import { encodeName } from './compress.ts';
 
 const QR_AA = 0x8400;
 
@@ -142,4 +143,27 @@ test('fitReply: UDP without EDNS0 measures uncompressed past udp_answer_limit; b
   const tcp: FitLimits = { transport: 'tcp', ednsSize: null, udpAnswerLimit: 3, srv: true, compress: true };
   assert.deepEqual(fitReply(3000, tcp, sized(16, 40, [])), { kept: 1024, synced: false, authority: true, truncated: false });
   assert.deepEqual(fitReply(5000, { ...tcp, srv: false }, sized(20, 40, [])), { kept: 3274, synced: true, authority: false, truncated: true });
+});
+
+test('records written without dns-packet (A, SRV) and names encoded in JavaScript are dns-packet\'s bytes', () => {
+  const codec = dnsPacket as unknown as { name: { encode(n: string): Buffer }; answer: { encode(a: Answer): Buffer; encodingLength(a: Answer): number } };
+  const names = ['web.service.consul', 'web.service.consul.', '.web.service.consul', 'a..b.consul', '0a000001.addr.dc1.consul.', 'x', '.', '', 'ünï.consul', `${'l'.repeat(63)}.consul`, 'sp ace.consul'];
+  for (const n of names) assert.deepEqual(encodeName(n), codec.name.encode(n), JSON.stringify(n));
+  const records: Answer[] = [
+    ...srvReply(3).answers, ...srvReply(3).extras,
+    { type: 'A', name: 'web.service.consul', ttl: 30, data: '192.0.2.255' },
+    { type: 'A', name: 'web.service.consul', data: '10.1.2.3', class: 'IN' },
+    { type: 'A', name: 'web.service.consul', ttl: 1.5, data: '10.1.2.3' },
+    { type: 'A', name: 'web.service.consul', ttl: 5, data: '10.1.2.3', flush: true },
+    { type: 'SRV', name: 'web.service.consul', ttl: 0xffffffff, data: { port: 65535, target: 'ünï.node.consul' } },
+    { type: 'SRV', name: 'web.service.consul', ttl: 5, data: { priority: 0, weight: 0, port: 1, target: 'node.node.dc1.consul.' } },
+    { type: 'AAAA', name: 'web.service.consul', ttl: 5, data: '2001:db8::1' },
+  ];
+  for (const r of records) {
+    const p = packRecord(r, new Map());
+    assert.deepEqual(Buffer.concat([p.owner.bytes, p.wire]), codec.answer.encode(r), JSON.stringify(r));
+    assert.equal(p.size, codec.answer.encodingLength(r));
+    assert.equal(p.type, p.wire.readUInt16BE(0));
+  }
+  assert.throws(() => packRecord({ type: 'SRV', name: 'web.service.consul', data: { port: 1, target: `${'l'.repeat(64)}.consul` } }), RangeError);
 });

@@ -59,7 +59,6 @@ const codec = dnsPacket as unknown as {
  * `names` shares one WireName per spelling among the records of a prepared entry.
  */
 export function packRecord(a: Answer, names?: Map<string, WireName>): PackedRecord {
-  const full = codec.answer.encode(a);
   const wn = (n: string): WireName => {
     if (!names) return wireName(n);
     let w = names.get(n);
@@ -67,19 +66,70 @@ export function packRecord(a: Answer, names?: Map<string, WireName>): PackedReco
     return w;
   };
   const owner = wn(a.name);
-  const wire = tail(full, owner.bytes.length);
+  const direct = directWire(a, wn);
+  const full = direct === null ? codec.answer.encode(a) : null;
+  const wire = full === null ? direct! : tail(full, owner.bytes.length);
   const data = (a as { data?: unknown }).data;
   let parts: RdataPart[] | null = null;
   let inner: WireName | null = null;
   if (a.type === 'CNAME' || a.type === 'NS' || a.type === 'PTR') parts = [named(data as string)];
   else if (a.type === 'SOA') {
     const soa = data as { mname: string; rname: string };
-    parts = [named(soa.mname), named(soa.rname), { name: null, bytes: full.subarray(full.length - 20) }];
+    parts = [named(soa.mname), named(soa.rname), { name: null, bytes: full!.subarray(full!.length - 20) }];
   } else if (a.type === 'SRV') inner = wn((data as { target: string }).target);
   return {
-    type: wire.readUInt16BE(0), owner, wire, parts, inner, innerAt: SRV_TARGET_AT, size: full.length, key: bareName(a.name),
+    type: wire.readUInt16BE(0), owner, wire, parts, inner, innerAt: SRV_TARGET_AT, size: owner.bytes.length + wire.length, key: bareName(a.name),
     refs: a.type === 'OPT' ? [] : referencedNames(a), id: -1, nameId: -1, refIds: [], exact: -1,
   };
+}
+
+const DOTTED_QUAD = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+const TYPE_A = 1;
+const TYPE_SRV = 33;
+const CLASS_IN = 1;
+
+/**
+ * What dns-packet writes after the owner name of an IN A record with a dotted-quad address or an IN
+ * SRV record, the prepared path's bulk, written here without its encoder's per-label calls into C++;
+ * null for any other record (dns-packet encodes it).
+ */
+function directWire(a: Answer, wn: (n: string) => WireName): Buffer | null {
+  const r = a as { type: string; class?: string; flush?: boolean; ttl?: number; data?: unknown };
+  const ttl = r.ttl || 0;
+  if ((r.class !== undefined && r.class !== 'IN') || r.flush || !Number.isInteger(ttl) || ttl < 0 || ttl > 0xffffffff) return null;
+  if (r.type === 'A' && typeof r.data === 'string' && DOTTED_QUAD.test(r.data)) {
+    const out = Buffer.alloc(14);
+    head(out, TYPE_A, ttl, 4);
+    let o = 10;
+    let n = 0;
+    // ip-codec's parse, as dns-packet writes the address.
+    for (let i = 0; i < r.data.length; i++) {
+      const c = r.data.charCodeAt(i);
+      if (c === 46) out[o++] = n, n = 0;
+      else n = n * 10 + (c - 48);
+    }
+    out[o] = n;
+    return out;
+  }
+  if (r.type !== 'SRV') return null;
+  const d = r.data as { priority?: number; weight?: number; port?: number; target: string };
+  const fields = [d.priority || 0, d.weight || 0, d.port || 0];
+  if (!fields.every((f) => Number.isInteger(f) && f >= 0 && f <= 0xffff)) return null;
+  const target = wn(d.target).bytes;
+  const out = Buffer.alloc(SRV_TARGET_AT + target.length);
+  head(out, TYPE_SRV, ttl, 6 + target.length);
+  out.writeUInt16BE(fields[0], 10);
+  out.writeUInt16BE(fields[1], 12);
+  out.writeUInt16BE(fields[2], 14);
+  target.copy(out, SRV_TARGET_AT);
+  return out;
+}
+
+function head(out: Buffer, type: number, ttl: number, rdlength: number): void {
+  out.writeUInt16BE(type, 0);
+  out.writeUInt16BE(CLASS_IN, 2);
+  out.writeUInt32BE(ttl, 4);
+  out.writeUInt16BE(rdlength, 8);
 }
 
 /**
