@@ -256,3 +256,37 @@ test('code a memory store start never runs (etcd election, autopilot planner, ch
   assert.ok(gauges.some((g) => g.Name === 'consul.state.config_entries' && g.Labels.kind === 'service-router'), 'no config entry usage gauge per kind');
   assert.ok(gauges.find((g) => g.Name === 'consul.mesh.active-signing-ca.expiry')!.Value > 0);
 });
+
+test('agent service and check routes with the registration code and check runners: loaded on their first request, answered as before', () => {
+  const out = probe([{
+    requests: [
+      { method: 'PUT', path: '/v1/agent/service/register', body: { Name: 'web', Port: 8080, Connect: { SidecarService: {} }, Check: { TTL: '30s' } } },
+      { method: 'PUT', path: '/v1/agent/check/register', body: { Name: 'ttl1', TTL: '10s' } },
+    ],
+  }, {
+    requests: [{ method: 'PUT', path: '/v1/agent/check/pass/ttl1' }, { method: 'PUT', path: '/v1/agent/service/deregister/web', after: 100 }],
+  }, { requests: [{ method: 'GET', path: '/v1/agent/services' }, { method: 'GET', path: '/v1/agent/checks' }] }]);
+  const lazy = [
+    'http/v1/agent-services.ts', 'http/v1/agent-checks.ts', 'agent/local/definition.ts', 'agent/local/validate.ts', 'agent/local/sidecar.ts',
+    'agent/local/proxy.ts', 'agent/local/acl.ts', 'agent/checks/runner.ts', 'agent/checks/ttl.ts',
+  ];
+  for (const m of lazy) {
+    assert.ok(!out.atStart.includes(m), `${m} loaded by start`);
+    assert.ok(out.steps[0].loaded.includes(m), `${m} not loaded by the first registration`);
+  }
+  assert.deepEqual(out.steps[0].answers.map((a) => a.status), [200, 200]);
+  assert.deepEqual(out.steps[1].answers.map((a) => a.status), [200, 200]);
+  const [services, checks] = out.steps[2].answers;
+  // The sidecar registered from web's sidecar_service went with it.
+  assert.deepEqual(Object.keys(JSON.parse(services.text)), []);
+  assert.deepEqual(Object.values(JSON.parse(checks.text) as Record<string, { Name: string; Status: string; Type: string }>).map((c) => [c.Name, c.Status, c.Type]), [['ttl1', 'passing', 'ttl']]);
+});
+
+test('a catalog registration with a Proxy decodes it as before (the agent proxy decoding loaded by it)', () => {
+  const body = { Node: 'n1', Address: '10.0.0.1', Service: { Kind: 'connect-proxy', Service: 'p', Proxy: { destination_service_name: 'web', Mode: 'transparent' } } };
+  const out = probe([{ requests: [{ method: 'PUT', path: '/v1/catalog/register', body }] }, { requests: [{ method: 'GET', path: '/v1/catalog/service/p' }] }]);
+  assert.ok(!out.atStart.includes('agent/local/proxy.ts'), 'agent/local/proxy.ts loaded by start');
+  assert.equal(out.steps[0].answers[0].text, 'true');
+  const [svc] = JSON.parse(out.steps[1].answers[0].text) as { ServiceProxy: { DestinationServiceName: string; Mode: string } }[];
+  assert.deepEqual([svc.ServiceProxy.DestinationServiceName, svc.ServiceProxy.Mode], ['web', 'transparent']);
+});

@@ -5,7 +5,7 @@
 import type { Clock } from '../clock.ts';
 import type { Leadership } from '../endpoint/index.ts';
 import {
-  buildRoutes, agentSelfHandlers, agentStats, observeHandlers, eventHandlers, agentServiceHandlers, agentCheckHandlers,
+  buildRoutes, agentSelfHandlers, agentStats, observeHandlers, eventHandlers, agentLocalRoutes,
   agentControlHandlers, agentConnectHandlers, QUERY_AGENT_HEADER, type LeafSource, sourceAddr, type Handler, type HttpRequest, type RequestConfig, type RouteHandlers, type Router, type ObserveDeps,
 } from '../http/index.ts';
 import { guardAgentRoutes } from './acl-guards.ts';
@@ -159,8 +159,7 @@ export function clientRoutes(d: ClientRouteDeps): Router {
     members: poolHandlers(config, d.pool, reqCfg).members,
     observe: observeHandlers(d.observe),
     event: eventHandlers(d.events, { ...reqCfg, maxQueryTime: config.maxQueryTime }),
-    agentServices: agentServiceHandlers(local, { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime }, d.clock, d.random),
-    agentChecks: agentCheckHandlers(local, reqCfg),
+    ...agentLocalRoutes(local, { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime }, d.clock, d.random),
     agentConnect: agentConnectHandlers(d.leafCerts, { ...reqCfg, defaultQueryTime: config.defaultQueryTime, maxQueryTime: config.maxQueryTime }, ingressSanCheck({
       isLocalIngress: localIngress(local.state, config.partition), entry: async (name, token, ent) => (d.ingressEntry ? d.ingressEntry(name, token, ent) : null),
       domain: config.domain, altDomain: config.altDomain, datacenter: config.datacenter,

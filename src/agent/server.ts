@@ -50,7 +50,7 @@ import { Forwarder, callTimeouts } from './forward.ts';
 import {
   buildRoutes, kvHandlers, statusHandlers, agentSelfHandlers, agentStats,
   sessionHandlers, catalogHandlers, healthHandlers, observeHandlers, eventHandlers, type Router,
-  agentServiceHandlers, agentCheckHandlers, agentControlHandlers,
+  agentLocalRoutes, agentControlHandlers,
   type RouteHandlers, type RequestConfig,
 } from '../http/index.ts';
 import { createLocal, type Local } from './local/index.ts';
@@ -277,8 +277,7 @@ export function buildServer(
       endpoint: endpoints.coordinate, disabled: coordinateSettings(config).disabled, reqCfg,
       datacenters: () => hooks.wan?.coordinateMaps() ?? datacenterCoordinates(hooks.pool, replica, config.datacenter),
     }),
-    agentServices: agentServiceHandlers(local, localCfg, clock, random),
-    agentChecks: agentCheckHandlers(local, reqCfg),
+    ...agentLocalRoutes(local, localCfg, clock, random),
     agentControl: agentControlHandlers({
       config, tokens: local.tokens, reload: () => hooks.reload(), leave: () => hooks.leave(),
       tokenChanged: () => void local.ae.syncFull().catch(() => {}),

@@ -16,8 +16,8 @@ export { catalogHandlers, healthHandlers, decodeRegister, catalogFilters } from 
 export { observeHandlers, hostInfo, type ObserveDeps } from './v1/agent-observe.ts';
 export { eventHandlers } from './v1/event.ts';
 export type { CoordinateHandlerDeps } from './v1/coordinate.ts';
-export { agentServiceHandlers, agentService, contentHash, aggregatedStatus, type AgentLocalConfig } from './v1/agent-services.ts';
-export { agentCheckHandlers } from './v1/agent-checks.ts';
+export type { AgentLocalConfig } from './v1/agent-services.ts';
+export { agentLocalRoutes } from './v1/agent-local.ts';
 export { agentControlHandlers, type AgentControlDeps } from './v1/agent-control.ts';
 export { membersHandlers, memberJson, type MemberView, type MembersDeps } from './v1/agent-members.ts';
 export type { KeyringDeps } from './v1/operator-keyring.ts';

@@ -1,16 +1,24 @@
 // Start-up and reload of the agent's registrations (Consul's loadServices/loadChecks): the
 // `services`/`checks` of the config files first, then what the API persisted in the data dir
 // (config wins on an ID clash), and the agent settings that tune local state and sync.
+import { createRequire } from 'node:module';
 import { parseGoDuration } from '../../cli/flags.ts';
 import type { Logger } from '../../log.ts';
-import { decodeCheck, decodeService } from './definition.ts';
 import type { LocalAgent } from './local-agent.ts';
 import type { Persistence } from './persist.ts';
 import { checkKeyOf, serviceKeyOf, type LocalCheck } from './state.ts';
-import { sidecarFromDefinition, type SidecarPorts } from './sidecar.ts';
-import { serviceProblems } from './validate.ts';
-import { proxyModeProblems } from './proxy-validate.ts';
+import type { SidecarPorts } from './sidecar.ts';
 import { multiError } from '../config/error.ts';
+
+const require = createRequire(import.meta.url);
+
+/** Decoding and checking of configured registrations (4 modules), loaded only when the config has some (issue #9). */
+function definitions() {
+  return {
+    ...require('./definition.ts') as typeof import('./definition.ts'), ...require('./sidecar.ts') as typeof import('./sidecar.ts'),
+    ...require('./validate.ts') as typeof import('./validate.ts'), ...require('./proxy-validate.ts') as typeof import('./proxy-validate.ts'),
+  };
+}
 
 /** Agent settings read from the merged config (`raw`, snake_case). */
 export interface LocalSettings {
@@ -54,7 +62,11 @@ function list(v: unknown): unknown[] {
 }
 
 function loadConfigEntries(agent: LocalAgent, raw: Record<string, unknown>, snapshot: Map<string, LocalCheck>): void {
-  for (const s of [...list(raw.services), ...list(raw.service)]) {
+  const services = [...list(raw.services), ...list(raw.service)];
+  const checks = [...list(raw.checks), ...list(raw.check)];
+  if (services.length === 0 && checks.length === 0) return;
+  const { decodeCheck, decodeService, proxyModeProblems, serviceProblems, sidecarFromDefinition } = definitions();
+  for (const s of services) {
     const def = decodeService(s);
     const name = JSON.stringify(def.service.Service);
     // Modes are checked while the config is built, before any registration (Consul's builder).
@@ -80,7 +92,7 @@ function loadConfigEntries(agent: LocalAgent, raw: Record<string, unknown>, snap
       throw new Error(`Failed to register sidecar for service ${name}: ${(err as Error).message}`, { cause: err });
     }
   }
-  for (const c of [...list(raw.checks), ...list(raw.check)]) {
+  for (const c of checks) {
     const def = decodeCheck(c);
     try {
       agent.addCheck(agent.healthCheck(def), def.type, { source: 'local', persist: false, token: def.Token, snapshot });

@@ -1,20 +1,26 @@
 // The agent's service and check operations (Consul's Agent.AddService/RemoveService/AddCheck/
 // RemoveCheck, maintenance mode and TTL updates): local state, check runners and persistence
 // kept in step, with anti-entropy paused during each bulk change.
+import { createRequire } from 'node:module';
 import { formatGoDuration } from '../../cli/flags.ts';
 import { InternalError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import { checkKind, type CheckStatus, type CheckType } from '../checks/index.ts';
+import type { CheckStatus, CheckType } from '../checks/index.ts';
 import type { AntiEntropy } from './anti-entropy.ts';
 import type { CheckDefinition, LocalService, ServiceDefinition } from './definition.ts';
 import type { Persistence } from './persist.ts';
 import type { CheckRunners } from './runners.ts';
-import { sidecarDefaultChecks, sidecarId, sidecarPort, type SidecarPorts } from './sidecar.ts';
+import type { SidecarPorts } from './sidecar.ts';
 import type { ServiceManager } from './service-manager.ts';
 import { canonicalJSON } from './compare.ts';
 import type { ServiceConfigResponse } from '../../api/service-config-types.ts';
 import type { Locality } from '../../api/catalog-types.ts';
 import { checkKeyOf, localKey, serviceKeyOf, type ConfigSource, type LocalCheck, type LocalState } from './state.ts';
+
+const require = createRequire(import.meta.url);
+/** Sidecar defaults and check kinds, loaded by the first registration that needs them, not by a start (issue #9). */
+const sidecars = () => require('./sidecar.ts') as typeof import('./sidecar.ts');
+const checks = () => require('../checks/index.ts') as typeof import('../checks/index.ts');
 
 /** The kinds central service config can apply to (sidecar proxies and gateways). */
 const CENTRAL_KINDS = new Set(['connect-proxy', 'mesh-gateway', 'terminating-gateway', 'ingress-gateway', 'api-gateway']);
@@ -92,7 +98,7 @@ export class LocalAgent {
     return {
       Node: this.#p.nodeName, CheckID: def.ID || fallbackId || def.Name, Name: def.Name || fallbackName || def.ID,
       Status: def.Status || 'critical', Notes: def.Notes, Output: '', ServiceID: def.ServiceID, ServiceName: '',
-      ServiceTags: [], Type: checkKind(t) ?? '', Interval: t.Interval ? formatGoDuration(t.Interval) : '',
+      ServiceTags: [], Type: checks().checkKind(t) ?? '', Interval: t.Interval ? formatGoDuration(t.Interval) : '',
       Timeout: t.Timeout ? formatGoDuration(t.Timeout) : '', ExposedPort: 0, Definition: {},
       ...(def.Namespace ? { Namespace: def.Namespace } : {}),
     };
@@ -188,6 +194,7 @@ export class LocalAgent {
   }
 
   #sidecarDefaults(def: ServiceDefinition): ServiceDefinition {
+    const { sidecarDefaultChecks, sidecarPort } = sidecars();
     let service = def.service;
     if (!(service.Port >= 1)) service = { ...service, Port: sidecarPort(this.#p.state.services('*'), service.ID, this.#p.sidecarPorts) };
     const checks = def.checks.length ? def.checks : sidecarDefaultChecks(service);
@@ -219,7 +226,7 @@ export class LocalAgent {
     if (this.#registrations.delete(id)) this.#p.serviceManager?.().stop(id);
     if (persist) this.#p.persistence?.purgeService(id);
     // The sidecar registered from this service's sidecar_service goes with it (removeServiceSidecars).
-    const sidecar = localKey(sidecarId(svc.ID), svc.Namespace);
+    const sidecar = localKey(sidecars().sidecarId(svc.ID), svc.Namespace);
     if (state.service(sidecar)?.LocallyRegisteredAsSidecar) this.removeService(sidecar, persist);
   }
 

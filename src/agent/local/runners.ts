@@ -1,14 +1,18 @@
 // The running checks of this agent: one runner per check (src/agent/checks), results fed into
 // the local state, TTL reports with their persisted state, and Consul's reaper of services
 // whose check stayed critical past deregister_critical_service_after.
+import { createRequire } from 'node:module';
 import type { Clock, TimerHandle } from '../../clock.ts';
 import { InternalError, ProconsulError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import {
-  createCheckRunner, isTtlRunner, type AliasSource, type CheckRunner, type CheckStatus, type CheckType,
-} from '../checks/index.ts';
+import type { AliasSource, CheckRunner, CheckStatus, CheckType } from '../checks/index.ts';
 import type { Persistence } from './persist.ts';
 import { checkKeyOf, localKey, type ConfigSource, type LocalCheck, type LocalState } from './state.ts';
+
+const require = createRequire(import.meta.url);
+/** The check runners (src/agent/checks), loaded by the first check to run, not by a start (issue #9). */
+let checksModule: typeof import('../checks/index.ts') | undefined;
+const checks = () => checksModule ??= require('../checks/index.ts') as typeof import('../checks/index.ts');
 
 /** Consul's check_deregister_interval_min: the shortest effective deregister_critical_service_after. */
 export const DEREGISTER_MIN_MS = 60_000;
@@ -57,6 +61,7 @@ export class CheckRunners {
       throw new InternalError("Scripts are disabled on this agent from remote calls; to enable, configure 'enable_script_checks' to true");
     }
     let skipInitial = keep !== undefined;
+    const { createCheckRunner, isTtlRunner } = checks();
     let runner: CheckRunner;
     try {
       runner = createCheckRunner({ ...type, CheckID: id, Name: check.Name, Status: check.Status as CheckStatus }, {
@@ -105,7 +110,7 @@ export class CheckRunners {
   /** Consul's updateTTLCheck: reports to a TTL check and persists its state until it would expire. */
   updateTTL(id: string, status: CheckStatus, output: string): void {
     const runner = this.#runners.get(id);
-    if (!runner || !isTtlRunner(runner)) throw new InternalError(`CheckID ${JSON.stringify(id)} does not have associated TTL`);
+    if (!runner || !checks().isTtlRunner(runner)) throw new InternalError(`CheckID ${JSON.stringify(id)} does not have associated TTL`);
     const stored = runner.update(status, output);
     const ttl = this.#ttlOf.get(id) ?? 0;
     this.#o.persistence?.saveCheckState({

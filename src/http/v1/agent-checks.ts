@@ -3,10 +3,10 @@
 // maintenance, each synced to the catalog before answering.
 import { BadRequestError, NotFoundError } from '../../errors.ts';
 import { filterRecord } from '../../filter/index.ts';
+import { localKey, type Local } from '../../agent/local/index.ts';
 import {
-  checkVisible, decodeCheck, filteredHeader, validateCheckDefinition, validStatus, vetCheckRegister, vetCheckUpdate,
-  vetNodeUpdate, localKey, type Local,
-} from '../../agent/local/index.ts';
+  checkVisible, decodeCheck, filteredHeader, validateCheckDefinition, validStatus, vetCheckRegister, vetCheckUpdate, vetNodeUpdate,
+} from '../../agent/local/registration.ts';
 import type { CheckStatus } from '../../agent/checks/index.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';

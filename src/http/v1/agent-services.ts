@@ -7,10 +7,12 @@ import { parseGoDuration } from '../../cli/flags.ts';
 import { BadRequestError, NotFoundError, ProconsulError } from '../../errors.ts';
 import { filterRecord } from '../../filter/index.ts';
 import {
-  agentProxy, canonicalJSON, decodeService, filteredHeader, registrableSidecar, serviceVisible, validateServiceDefinition, validateSidecarChecks, vetServiceRead,
-  vetServiceRegister, vetServiceUpdate, localKey, NODE_MAINT_CHECK_ID, SERVICE_MAINT_PREFIX, type Local, type LocalCheck, type LocalService,
-  type ServiceDefinition,
+  canonicalJSON, localKey, NODE_MAINT_CHECK_ID, SERVICE_MAINT_PREFIX, type Local, type LocalCheck, type LocalService, type ServiceDefinition,
 } from '../../agent/local/index.ts';
+import {
+  agentProxy, decodeService, filteredHeader, registrableSidecar, serviceVisible, validateServiceDefinition, validateSidecarChecks, vetServiceRead,
+  vetServiceRegister, vetServiceUpdate,
+} from '../../agent/local/registration.ts';
 import type { HttpResult } from '../router.ts';
 import { parseJSON } from '../body.ts';
 import { refuseUnknownFields } from '../known-fields.ts';

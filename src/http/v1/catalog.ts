@@ -1,12 +1,12 @@
 // /v1/catalog/* and /v1/health/*: decode bodies and Consul's list parameters (node-meta, tag,
 // passing, filter, near), call the catalog or health endpoint, return data. The service views
 // that discovery clients block on by the thousand share one result per identical read.
+import { createRequire } from 'node:module';
 import type { CatalogEndpoint, CatalogFilters } from '../../endpoint/catalog.ts';
 import type { HealthEndpoint } from '../../endpoint/health.ts';
 import type { RegisterRequest, DeregisterRequest, CheckServiceNode, HealthCheck, Node, ServiceNode } from '../../api/catalog-types.ts';
 import type { QueryOptions, QueryResult } from '../../endpoint/index.ts';
 import { BadRequestError } from '../../errors.ts';
-import { decodeProxy } from '../../agent/local/index.ts';
 import { settled, type HttpResult } from '../router.ts';
 import { canonical, canonicalOwned, parseJSON } from '../body.ts';
 import { checkGoTypes, type GoType } from '../go-json.ts';
@@ -21,6 +21,12 @@ const REGISTER = ['ID', 'Node', 'Address', 'Datacenter', 'TaggedAddresses', 'Nod
 const SERVICE = ['Kind', 'ID', 'Service', 'Tags', 'Address', 'TaggedAddresses', 'Meta', 'Port', 'SocketPath', 'Weights', 'EnableTagOverride', 'Proxy', 'Connect', 'Namespace', 'Partition', 'Locality'];
 const CHECK = ['Node', 'CheckID', 'Name', 'Status', 'Notes', 'Output', 'ServiceID', 'ServiceName', 'ServiceTags', 'Type', 'Definition', 'Interval', 'Timeout', 'ExposedPort', 'Namespace', 'Partition'];
 const DEREGISTER = ['Node', 'ServiceID', 'CheckID', 'Datacenter', 'Namespace', 'Partition'];
+
+const require = createRequire(import.meta.url);
+let registration: typeof import('../../agent/local/registration.ts') | undefined;
+/** The agent's proxy decoding (agent/local/registration.ts), loaded by the first registration with a Proxy, not at start (issue #9). */
+const decodeProxy = (raw: unknown, defaultType: string) =>
+  (registration ??= require('../../agent/local/registration.ts') as typeof import('../../agent/local/registration.ts')).decodeProxy(raw, defaultType);
 
 // The Go types of the fields Consul's structs.RegisterRequest / DeregisterRequest decode (strings the endpoints fold and compare).
 const REGISTER_TYPES: Record<string, GoType | [GoType, string]> = {

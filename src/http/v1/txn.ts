@@ -12,7 +12,7 @@ import { queryOptions, checkDatacenter, parseToken, type HttpRequest, type Reque
 import { resolveEnt, type AclIdentity, type EntFields, type QueryOptions } from '../../endpoint/index.ts';
 import { bodyEnt } from '../tenancy.ts';
 import { foldTenancyName, isDefaultEnt } from '../../state/index.ts';
-import { decodeProxy } from '../../agent/local/index.ts';
+import { decodeProxy } from '../../agent/local/registration.ts';
 
 /** Consul's current cap on operations per transaction. */
 export const MAX_TXN_OPS = 128;
