@@ -11,6 +11,7 @@
 // bench/dns-cpu.ts). PROCONSUL_BENCH_AGENT_FLAGS (space-separated V8 flags) are applied with
 // v8.setFlagsFromString before the agent's modules load; PROCONSUL_BENCH_TREE runs the agent of
 // another source tree (a `git archive` of an older commit) under this script.
+// PROCONSUL_BENCH_DNS_DATA (below) makes it a restarted agent (bench/dns-cold.ts).
 import path from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import readline from 'node:readline';
@@ -22,8 +23,13 @@ for (const flag of (process.env.PROCONSUL_BENCH_AGENT_FLAGS ?? '').split(' ').fi
 const tree = process.env.PROCONSUL_BENCH_TREE || path.dirname(import.meta.dirname);
 const { startDevAgent } = await import(path.join(path.resolve(tree), 'test/support/agent.ts')) as typeof import('../test/support/agent.ts');
 const [services, instances] = process.argv.slice(2).map(Number);
-const dev = await startDevAgent({ config: { dnsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }] } });
-for (let s = 0; s < services; s++) {
+// PROCONSUL_BENCH_DNS_DATA=DIR: an embedded store in DIR, registered into only when it does not hold the
+// services yet, so a later agent over DIR starts as a restarted one does, the catalog already there.
+const dataDir = process.env.PROCONSUL_BENCH_DNS_DATA;
+const stored = dataDir ? { dataDir, store: { backend: 'embedded' as const } } : {};
+const dev = await startDevAgent({ config: { dnsAddrs: [{ kind: 'tcp', host: '127.0.0.1', port: 0 }], ...stored } });
+const registered = dataDir !== undefined && dev.agent.replica.catalog.serviceIndex.has(`svc${services - 1}`);
+for (let s = 0; s < (registered ? 0 : services); s++) {
   for (let i = 0; i < instances; i++) {
     const ip = `10.${Math.floor(s / 250)}.${s % 250}.${i + 1}`;
     await dev.agent.endpoints.catalog.register({ Node: `n${s}-${i}`, Address: ip, Service: { ID: `svc${s}-${i}`, Service: `svc${s}`, Port: 8000 + i } } as never);

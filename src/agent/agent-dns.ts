@@ -1,7 +1,7 @@
 // A server agent's DNS answering: the handler over its replica, the datacenter, staleness and ACL
 // wrappers around it, and the handlers client agents' questions get on the server port. Imported by
 // createAgent when the DNS listeners open or a question first comes, not with the agent's modules.
-import { DnsHandler, UpstreamQueue, delegateRecursion, type DnsConfig } from '../dns/index.ts';
+import { DnsHandler, MIN_WARMED, UpstreamQueue, delegateRecursion, warmPrepared, type DnsConfig, type Warming } from '../dns/index.ts';
 import { decodeDnsConfig } from '../dns/config-wire.ts';
 import { catchUp } from '../endpoint/query.ts';
 import { DnsView, type DnsAcl } from '../endpoint/dns-view.ts';
@@ -49,6 +49,8 @@ export interface ServerDns {
   dnsFor(token: string): MessageHandler;
   /** A client agent's question under its own token, settings and hostname resolution. */
   dnsWith(token: string, settings: string, clientHostnames: boolean): MessageHandler;
+  /** Starts building the prepared answers of the catalog's services in the background (dns/warm.ts); undefined for a small catalog. */
+  warm(): Warming | undefined;
 }
 
 /** Builds the server's DNS handlers. */
@@ -90,6 +92,8 @@ export function buildServerDns(d: ServerDnsDeps): ServerDns {
   }), () => token), dnsCfg, stale), () => token, endpoints.acl.resolver));
   return {
     handler, own, dnsFor,
+    // The default tenant's services as the replica holds them now; later ones build on first use.
+    warm: () => (replica.catalog.byName.size < MIN_WARMED ? undefined : warmPrepared(handler, [...replica.catalog.byName.keys()], dnsCfg.domain)),
     dnsWith: (token, settings, clientHostnames) => clientDns(`${token}\n${clientHostnames ? 'client' : 'server'}\n${settings}`),
   };
 }

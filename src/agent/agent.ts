@@ -33,6 +33,7 @@ import { DnsServer, type DnsAddresses } from '../dns/server.ts';
 import { dnsConfigFrom } from '../dns/config.ts';
 import type { MessageHandler } from './dc-dns.ts';
 import type { ServerDns } from './agent-dns.ts';
+import type { Warming } from '../dns/warm.ts';
 import { buildServer, serviceConfigSource, type AgentHooks, type Endpoints } from './server.ts';
 import { LanPool } from './lan-pool.ts';
 import { WanPool } from './wan-pool.ts';
@@ -319,6 +320,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
   let started = false;
   let stopped = false;
   let autoReload: AutoReload | undefined;
+  let warming: Warming | undefined;
   let lastSeen: { stop(): void } | undefined;
   const trust = new AbortController();
 
@@ -360,8 +362,10 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       coordinateSync.start();
       await http.listen(config.httpAddrs);
       if (https) await http.listen(config.httpsAddrs ?? [], https);
-      if (config.dnsAddrs.length > 0) await loadDns();
+      const ownDnsReady = config.dnsAddrs.length > 0 ? await loadDns() : undefined;
       await dns.listen(config.dnsAddrs);
+      // Not awaited: start() resolves as before while the first questions' answers are prepared.
+      if (ownDnsReady && !stopped) warming = ownDnsReady.warm();
       // Joins start once the agent answers (Consul's agent command joins after the agent started).
       pool.startJoins();
       wan.startJoins();
@@ -377,6 +381,7 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       if (stopped) return;
       stopped = true;
       await autoReload?.stop();
+      warming?.stop();
       lastSeen?.stop();
       watches.stop();
       telemetry.closePush();
