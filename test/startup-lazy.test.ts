@@ -290,3 +290,36 @@ test('a catalog registration with a Proxy decodes it as before (the agent proxy 
   const [svc] = JSON.parse(out.steps[1].answers[0].text) as { ServiceProxy: { DestinationServiceName: string; Mode: string } }[];
   assert.deepEqual([svc.ServiceProxy.DestinationServiceName, svc.ServiceProxy.Mode], ['web', 'transparent']);
 });
+
+test('peering tokens, CA root rotation, terminating gateway VIPs, partition writes and body field tables: loaded by their first use, answered as before', () => {
+  const out = probe([{
+    requests: [
+      { method: 'POST', path: '/v1/peering/token', body: { PeerName: 'p1' } },
+      { method: 'PUT', path: '/v1/connect/ca/configuration', body: { Provider: 'consul', Config: { PrivateKeyType: 'rsa', PrivateKeyBits: 2048 } } },
+      { method: 'PUT', path: '/v1/config', body: { Kind: 'terminating-gateway', Name: 'tgw', Services: [{ Name: 'web' }] } },
+      { method: 'PUT', path: '/v1/partition', body: { Name: 'ap1' } },
+      { method: 'PUT', path: '/v1/catalog/register', body: { Node: 'n1', Address: '10.0.0.1', Service: { Service: 'web', Connect: { Native: true } }, Bogus: 1 } },
+    ],
+  }, {
+    requests: [
+      { method: 'PUT', path: '/v1/catalog/register', body: { Node: 'n2', Address: '10.0.0.2', Partition: 'ap1', Service: { Service: 'api' } } },
+      { method: 'PUT', path: '/v1/catalog/register', body: { Node: 'g1', Address: '10.0.0.3', Service: { Kind: 'terminating-gateway', Service: 'tgw' } } },
+    ],
+  }, { requests: [{ method: 'GET', path: '/v1/catalog/service/tgw' }, { method: 'GET', path: '/v1/catalog/nodes?partition=ap1' }, { method: 'GET', path: '/v1/connect/ca/roots' }] }]);
+  const lazy = [
+    'endpoint/peering-token.ts', 'leader/ca-rotation.ts', 'endpoint/virtual-ips-gateway.ts', 'http/request-fields.ts', 'endpoint/catalog-partition.ts',
+  ];
+  for (const m of [...lazy, 'endpoint/exported-services.ts', 'cli/usage.ts']) assert.ok(!out.atStart.includes(m), `${m} loaded by start`);
+  for (const m of lazy) assert.ok(out.steps[1].loaded.includes(m), `${m} not loaded by its first use`);
+  const [token, caConfig, entry, partition, unknownField] = out.steps[0].answers;
+  assert.equal(token.status, 200, token.text);
+  assert.ok(JSON.parse(token.text).PeeringToken);
+  assert.deepEqual([caConfig.status, entry.text, partition.status], [200, 'true', 200]);
+  assert.deepEqual([unknownField.status, unknownField.text], [400, 'Request decode failed: json: unknown field "Bogus"']);
+  assert.deepEqual(out.steps[1].answers.map((a) => a.text), ['true', 'true']);
+  const [gateway, nodes, roots] = out.steps[2].answers;
+  const [tgw] = JSON.parse(gateway.text) as { ServiceTaggedAddresses: Record<string, { Address: string }> }[];
+  assert.match(tgw.ServiceTaggedAddresses['consul-virtual:web'].Address, /^240\./);
+  assert.deepEqual(JSON.parse(nodes.text).map((n: { Node: string }) => n.Node), ['n2']);
+  assert.equal(JSON.parse(roots.text).Roots.length, 2);
+});

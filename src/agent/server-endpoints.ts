@@ -16,7 +16,6 @@ import { AclExplainEndpoint } from '../endpoint/acl-explain.ts';
 import { SnapshotEndpoint } from '../endpoint/snapshot.ts';
 import { AclResolver, AclTokenEndpoint, AclPolicyEndpoint, AclAuthEndpoint, AclMiscEndpoint } from '../endpoint/index.ts';
 import { ensureCARoot, ensureClusterId } from '../leader/ca.ts';
-import { rotateCARoot } from '../leader/ca-rotation.ts';
 import type { SecondaryCA } from '../leader/ca-secondary.ts';
 import { ConnectCAIntermediateEndpoint } from '../endpoint/connect-ca-intermediate.ts';
 import type { LeaderSide } from '../leader/duties.ts';
@@ -96,7 +95,8 @@ export function connectCA(deps: EndpointDeps, config: RuntimeConfig, secondary: 
   const ca: ConnectCAEndpoint = new ConnectCAEndpoint(deps, {
     connectEnabled: config.connect.enabled, agent: config.connect,
     initialize: secondary ? undefined : async () => ensureCARoot(deps, await ensureClusterId(deps), ca),
-    rotate: secondary ? (r) => secondary.reconfigure(r) : (r) => rotateCARoot(deps, r),
+    // The rotation's module loads with the first rotation, not at start (issue #9).
+    rotate: secondary ? (r) => secondary.reconfigure(r) : async (r) => (await import('../leader/ca-rotation.ts')).rotateCARoot(deps, r),
   });
   return ca;
 }

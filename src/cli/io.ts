@@ -1,9 +1,12 @@
 // The shape every CLI command has and the I/O it is given, so commands run in-process in tests
 // with a capturing io and for real through bin/proconsul.js.
 
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { FlagError, parseFlags, type FlagDef, type ParsedFlags } from './flags.ts';
-import { goFlagDefaults } from './usage.ts';
+
+// The usage texts load only to show one (issue #9).
+const require = createRequire(import.meta.url);
 
 /** Where a command reads and writes; `stdout`/`stderr` take whole chunks, newlines included. */
 export interface CliIO {
@@ -57,7 +60,7 @@ export function parseCommandFlags(flags: FlagDef[], args: string[], io: CliIO): 
     return parseFlags(flags, args);
   } catch (err) {
     if (!(err instanceof FlagError)) throw err;
-    io.stderr(`${err.message}\nUsage:\n${goFlagDefaults(flags)}`);
+    io.stderr(`${err.message}\nUsage:\n${(require('./usage.ts') as typeof import('./usage.ts')).goFlagDefaults(flags)}`);
     return null;
   }
 }

@@ -3,7 +3,6 @@
 
 import type { CliIO, Command } from './io.ts';
 import { RUN_RESULT_HELP } from './io.ts';
-import { commandHelp, topUsage } from './usage.ts';
 
 /** A command as the dispatcher lists it: name and synopsis for usage, its module loaded only to run it or show its help. */
 export interface CommandEntry {
@@ -212,29 +211,31 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const end = argv.indexOf('--');
   if ((end < 0 ? argv : argv.slice(0, end)).some((a) => a === '-v' || a === '--version')) argv = ['version'];
   const d = route(argv);
+  // The usage texts' module loads only to show one (issue #9).
+  const usage = () => import('./usage.ts');
   if (d.help && !d.command) {
-    io.stderr(`${topUsage(children(''))}\n`);
+    io.stderr(`${(await usage()).topUsage(children(''))}\n`);
     return 0;
   }
   const entry = BY_NAME.get(d.command);
   if (!entry) {
-    io.stderr(`${topUsage(children(''))}\n`);
+    io.stderr(`${(await usage()).topUsage(children(''))}\n`);
     return 127;
   }
   const cmd = await entry.load();
   // Rendered only when shown: wrapping `agent`'s hundred flags took 5–10 ms of every start.
-  const help = () => commandHelp(cmd, children(cmd.name));
+  const help = async () => (await usage()).commandHelp(cmd, children(cmd.name));
   if (d.help) {
-    io.stderr(help());
+    io.stderr(await help());
     return 0;
   }
   if (d.topFlags.length) {
-    io.stderr('Invalid flags before the subcommand. If these flags are for\nthe subcommand, please put them after the subcommand.\n\n' + help());
+    io.stderr('Invalid flags before the subcommand. If these flags are for\nthe subcommand, please put them after the subcommand.\n\n' + await help());
     return 1;
   }
   const code = await cmd.run(d.args, io);
   if (code === RUN_RESULT_HELP) {
-    io.stderr(help());
+    io.stderr(await help());
     return 1;
   }
   return code;

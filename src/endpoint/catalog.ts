@@ -11,7 +11,6 @@ import { filterList } from '../filter/index.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { commitWrite, type WritePlan } from './commit.ts';
 import { planRegister, planDeregister } from './catalog-write.ts';
-import { planDeregisterInPartition, planRegisterInPartition } from './catalog-partition.ts';
 import type { EndpointDeps } from './deps.ts';
 import type { AclIdentity } from './acl-resolver.ts';
 import { allowed, entContext, filterAllowed } from './acl-enforce.ts';
@@ -22,6 +21,8 @@ import { TenantCatalogReads, tenantRead } from './catalog-tenancy.ts';
 import { entPins, writableEnt } from './tenancy.ts';
 
 const require = createRequire(import.meta.url);
+/** Writes into an admin partition other than default (catalog-partition.ts), loaded by the first of them, not at start (issue #9). */
+const inPartition = () => require('./catalog-partition.ts') as typeof import('./catalog-partition.ts');
 
 /** Read filters shared by catalog and health views. */
 export interface CatalogFilters {
@@ -150,7 +151,7 @@ export class CatalogEndpoint {
     const ns = namespaceOf(ent);
     vetRegister(this.#deps, authz, req, ns);
     if (ns === undefined) return commitWrite(this.#deps, () => planRegister(this.#deps, req), true);
-    const plan = otherPartition(ns) ? () => planRegisterInPartition(this.#deps, req, ns) : () => planRegister(this.#deps, req, ns);
+    const plan = otherPartition(ns) ? () => inPartition().planRegisterInPartition(this.#deps, req, ns) : () => planRegister(this.#deps, req, ns);
     return commitWrite(this.#deps, inNamespace(this.#deps, ns, plan), true);
   }
 
@@ -160,7 +161,7 @@ export class CatalogEndpoint {
     vetDeregister(this.#deps, authz, req, ns);
     // No existence check: a namespace that is gone (or never was) holds nothing to delete, and an
     // agent whose registration there failed must be able to drop it.
-    const plan = ns !== undefined && otherPartition(ns) ? () => planDeregisterInPartition(this.#deps, req, ns) : () => planDeregister(this.#deps, req, ns);
+    const plan = ns !== undefined && otherPartition(ns) ? () => inPartition().planDeregisterInPartition(this.#deps, req, ns) : () => planDeregister(this.#deps, req, ns);
     return commitWrite(this.#deps, plan, true);
   }
 

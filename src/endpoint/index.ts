@@ -15,7 +15,6 @@ export { SessionEndpoint, SESSION_TTL_MAX_MS, type SessionCreate, type SessionHe
 export { planAcquire, planInvalidate, SESSION_LOCKS_PREFIX } from './locks.ts';
 export { CatalogEndpoint, toServiceNode, type CatalogFilters } from './catalog.ts';
 export { serviceUsage } from './operator-usage.ts';
-export { resolvedExportedServices } from './exported-services.ts';
 export { HealthEndpoint, HEALTH_STATES } from './health.ts';
 export { planRegister, planDeregister, invalidateSessions } from './catalog-write.ts';
 export type { CatalogTxnOp, CatalogResult } from './txn-catalog.ts';

@@ -2,6 +2,7 @@
 // Delete, and the acceptor's side of the secret exchange and stream authentication): peerings
 // and their secrets written through planned Store txns, reads reconciled with the stream tracker.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { BadRequestError, InternalError, NotFoundError, PermissionDeniedError } from '../errors.ts';
 import {
   PEERINGS_TABLE, peeringSecretKey, peeringStatusKey, peerImportKey, encodeRecord, type StoredPeering, type PeeringSecrets,
@@ -20,9 +21,12 @@ import { entPins, writablePartition } from './tenancy.ts';
 import { blockingQuery, type QueryOptions, type QueryResult } from './query.ts';
 import { streamStatus, type PeeringTracker, type StreamState } from './peering-tracker.ts';
 import { PeeringStatusSync, type StatusHolders } from './peering-status.ts';
-import { decodePeeringToken, encodePeeringToken, validatePeerName, validatePeeringMeta, validatePeeringToken } from './peering-token.ts';
 import { goTime } from '../connect/ca-root.ts';
 
+
+const require = createRequire(import.meta.url);
+/** Peering tokens' encoding and checks, loaded by the first generate or establish, not at start (issue #9). */
+const tokens = () => require('./peering-token.ts') as typeof import('./peering-token.ts');
 /** What the endpoint needs besides the common deps. */
 export interface PeeringOptions {
   tracker: PeeringTracker;
@@ -119,6 +123,7 @@ export class PeeringEndpoint {
    */
   async generateToken(req: PeeringGenerateTokenRequest, authz?: AclIdentity, partition?: string): Promise<{ PeeringToken: string }> {
     this.checkEnabled();
+    const { encodePeeringToken, validatePeerName, validatePeeringMeta } = tokens();
     validatePeerName(req.PeerName);
     validatePeeringMeta(req.Meta);
     const ap = peeringAp(partition);
@@ -152,6 +157,7 @@ export class PeeringEndpoint {
    */
   async establish(req: PeeringEstablishRequest, authz?: AclIdentity, partition?: string): Promise<Record<string, never>> {
     this.checkEnabled();
+    const { decodePeeringToken, validatePeerName, validatePeeringMeta, validatePeeringToken } = tokens();
     validatePeerName(req.PeerName);
     const tok = decodePeeringToken(req.PeeringToken);
     validatePeeringToken(tok);

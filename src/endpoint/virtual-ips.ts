@@ -3,6 +3,7 @@
 // the service's VIP from 240.0.0.0/4 (the lowest freed one first, else the next from the counter)
 // and carries it as the `consul-virtual` tagged address; the last instance of a name going away
 // frees its VIP unless a routing or intentions config entry still names it.
+import { createRequire } from 'node:module';
 import { InternalError } from '../errors.ts';
 import {
   VIP_COUNTER_KEY, MAX_VIP_OFFSET, vipServiceKey, vipFreeKey, vipAddress, encodeRecord, catalogOf, configEntriesOf, configEntryStoreKey, foldName,
@@ -12,7 +13,11 @@ import type { Compare } from '../store/index.ts';
 import type { NodeService, ServiceAddress } from '../api/catalog-types.ts';
 import { pinRecord, type WritePlan } from './commit.ts';
 import type { EndpointDeps } from './deps.ts';
-import { linkingGateway, planGatewayEntryVirtualIPs, planGatewayVirtualIPs, withGatewayTags } from './virtual-ips-gateway.ts';
+
+const require = createRequire(import.meta.url);
+let gatewayModule: typeof import('./virtual-ips-gateway.ts') | undefined;
+/** Terminating gateways' VIPs (virtual-ips-gateway.ts), loaded by the first write that involves one, not at start (issue #9). */
+const gateways = () => gatewayModule ??= require('./virtual-ips-gateway.ts') as typeof import('./virtual-ips-gateway.ts');
 
 /** The tagged address a mesh service's instances carry their VIP in (Consul's TaggedAddressVirtualIP). */
 export const TAGGED_ADDRESS_VIRTUAL_IP = 'consul-virtual';
@@ -87,6 +92,7 @@ function tagGatewayVirtualIPs(deps: EndpointDeps, plan: WritePlan, ent: Enterpri
   const entry = configEntriesOf(deps.replica, ent).get('terminating-gateway', service.Service);
   if (!entry) return;
   plan.compares.push(pinRecord(configEntryStoreKey(ent, 'terminating-gateway', entry.Name), entry));
+  const { planGatewayVirtualIPs, withGatewayTags } = gateways();
   service.TaggedAddresses = withGatewayTags(service.TaggedAddresses, planGatewayVirtualIPs(deps, plan, ent, entry), true);
 }
 
@@ -129,7 +135,7 @@ function freeUnused(
     return;
   }
   // A terminating gateway linking the service keeps it too (Consul's freeServiceVirtualIP).
-  const gateway = linkingGateway(deps, ent, name, exceptGateway);
+  const gateway = gateways().linkingGateway(deps, ent, name, exceptGateway);
   if (gateway) {
     plan.compares.push(pinRecord(configEntryStoreKey(ent, 'terminating-gateway', gateway.Name), gateway));
     return;
@@ -185,7 +191,7 @@ export function withEntryVirtualIP<P extends WritePlan>(
 ): P {
   const deleting = entry === null;
   if (kind === 'terminating-gateway' && entry) {
-    planGatewayEntryVirtualIPs(deps, plan, ent, name, entry, (p, svc, gateway) => freeUnused(deps, p, ent, foldName(svc), svc, new Set(), '', gateway));
+    gateways().planGatewayEntryVirtualIPs(deps, plan, ent, name, entry, (p, svc, gateway) => freeUnused(deps, p, ent, foldName(svc), svc, new Set(), '', gateway));
     return plan;
   }
   if (!ROUTING_KINDS.has(kind) || name === '*') return plan;

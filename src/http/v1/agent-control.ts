@@ -1,13 +1,16 @@
 // /v1/agent/reload, leave and token/:type: config reload, graceful leave and runtime ACL
 // tokens (membership routes are in agent-members.ts).
+import { createRequire } from 'node:module';
 import type { RuntimeConfig } from '../../agent/config/runtime.ts';
 import { BadRequestError, NotFoundError } from '../../errors.ts';
 import { tokenKind, type TokenStore } from '../../agent/local/index.ts';
 import type { HttpResult } from '../router.ts';
 import { canonical, parseJSON } from '../body.ts';
 import { refuseUnknownFields } from '../known-fields.ts';
-import { AGENT_TOKEN } from '../request-fields.ts';
 import type { HttpRequest } from '../request.ts';
+
+// The body field tables load with a token update's body, not at start (issue #9).
+const require = createRequire(import.meta.url);
 
 /** What the control handlers call. */
 export interface AgentControlDeps {
@@ -38,7 +41,7 @@ export function agentControlHandlers(deps: AgentControlDeps) {
       if (raw !== undefined && (raw === null || typeof raw !== 'object' || Array.isArray(raw))) {
         throw new BadRequestError('Request decode failed: json: cannot unmarshal into Go value of type api.AgentToken');
       }
-      refuseUnknownFields(raw, AGENT_TOKEN);
+      refuseUnknownFields(raw, (require('../request-fields.ts') as typeof import('../request-fields.ts')).AGENT_TOKEN);
       const body = canonical(raw ?? {}, ['Token']);
       const target = req.params.rest;
       const kind = tokenKind(target);

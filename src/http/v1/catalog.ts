@@ -11,7 +11,6 @@ import { settled, type HttpResult } from '../router.ts';
 import { canonical, canonicalOwned, parseJSON } from '../body.ts';
 import { checkGoTypes, type GoType } from '../go-json.ts';
 import { refuseUnknownFields } from '../known-fields.ts';
-import { DEREGISTER_REQUEST, REGISTER_REQUEST } from '../request-fields.ts';
 import { boolParam, queryOptions, sharedQueryOptions, checkDatacenter, authzOf, type HttpRequest, type RequestConfig } from '../request.ts';
 import { bodyEnt, requestEnt } from '../tenancy.ts';
 import type { AclIdentity } from '../../endpoint/index.ts';
@@ -23,6 +22,9 @@ const CHECK = ['Node', 'CheckID', 'Name', 'Status', 'Notes', 'Output', 'ServiceI
 const DEREGISTER = ['Node', 'ServiceID', 'CheckID', 'Datacenter', 'Namespace', 'Partition'];
 
 const require = createRequire(import.meta.url);
+let requestFields: typeof import('../request-fields.ts') | undefined;
+/** The body field tables (request-fields.ts, built when loaded), loaded by the first register or deregister, not at start (issue #9). */
+const fields = () => requestFields ??= require('../request-fields.ts') as typeof import('../request-fields.ts');
 let registration: typeof import('../../agent/local/registration.ts') | undefined;
 /** The agent's proxy decoding (agent/local/registration.ts), loaded by the first registration with a Proxy, not at start (issue #9). */
 const decodeProxy = (raw: unknown, defaultType: string) =>
@@ -57,7 +59,7 @@ export function decodeRegister(body: Buffer): RegisterRequest {
   // Consul decodes it refusing unknown keys (lib.DecodeJSON) in the node, the service and the checks, not
   // in a check's Definition; python-consul 0.7.1 sends its token as `WriteRequest: {Token}`, refused so.
   const parsed = object(parseJSON(body) ?? {}, 'body');
-  refuseUnknownFields(parsed, REGISTER_REQUEST);
+  refuseUnknownFields(parsed, fields().REGISTER_REQUEST);
   const raw = canonicalOwned(parsed, REGISTER);
   checkGoTypes(raw, REGISTER_TYPES, 'RegisterRequest', DECODE_FAILED);
   const req = raw as unknown as RegisterRequest;
@@ -166,7 +168,7 @@ export function catalogHandlers(catalog: CatalogEndpoint, cfg: RequestConfig, pe
     async deregister(req: HttpRequest): Promise<HttpResult> {
       checkDatacenter(req, cfg);
       const parsed = object(parseJSON(await req.body()) ?? {}, 'body');
-      refuseUnknownFields(parsed, DEREGISTER_REQUEST);
+      refuseUnknownFields(parsed, fields().DEREGISTER_REQUEST);
       const raw = canonical(parsed, DEREGISTER);
       checkGoTypes(raw, DEREGISTER_TYPES, 'DeregisterRequest', DECODE_FAILED);
       const body = raw as unknown as DeregisterRequest & { Namespace?: string; Partition?: string };
