@@ -119,12 +119,14 @@ test('ACL, prepared query and operator routes: loaded on their first requests, a
   assert.deepEqual(JSON.parse(list.text).map((q: { ID: string }) => q.ID), [id]);
 });
 
-test('subsystems the configuration does not ask for are not loaded: audit log, config auto-reload, push metric sinks, API gateway bindings, namespace and config entry replication, remote exec', () => {
+test('subsystems the configuration does not ask for are not loaded: audit log, config auto-reload, push metric sinks, API gateway bindings, namespace and config entry replication, remote exec, ACL token resolution and login', () => {
   const out = probe([]);
   const idle = [
     'agent/audit-log.ts', 'agent/audit-sink.ts', 'agent/auto-reload.ts', 'agent/config-watcher.ts', 'telemetry/statsd.ts', 'telemetry/dogstatsd.ts',
     'telemetry/circonus.ts', 'telemetry/statsite.ts', 'leader/api-gateway-binding.ts', 'leader/namespace-replication.ts',
     'leader/config-replication.ts', 'leader/replication-loop.ts', 'agent/remote-exec-run.ts',
+    // ACLs are off: no token is resolved and nobody logs in.
+    'endpoint/acl-sources.ts', 'endpoint/acl-login.ts',
   ];
   for (const m of idle) {
     assert.ok(!out.atStart.includes(m), `${m} loaded by start`);

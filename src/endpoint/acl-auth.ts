@@ -3,12 +3,13 @@
 // removes its binding rules and the tokens it issued; login verifies a bearer token (acl-login.ts)
 // or completes an OIDC code flow (acl-oidc.ts).
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import {
   type ACLAuthMethod, type ACLBindingRule, type ACLBindType, type ACLToken, type JwtKeySourceConfig, type OidcMethodConfig, type RemoteKeySets,
   type VerifiedIdentity,
 } from '../acl/index.ts';
-import { identityProviders, loginToken, verifyLogin, type LoginParams } from './acl-login.ts';
-import { OidcLogin, type OidcAuthURLParams, type OidcCallbackParams } from './acl-oidc.ts';
+import type { LoginParams } from './acl-login.ts';
+import { identityProviders, OidcLogin, type OidcAuthURLParams, type OidcCallbackParams } from './acl-oidc.ts';
 import type { TokenInput } from './acl-tokens.ts';
 import { BadRequestError, InternalError } from '../errors.ts';
 import { compileFilter } from '../filter/index.ts';
@@ -31,6 +32,12 @@ import { tableQuery } from './table-query.ts';
 import type { EndpointDeps } from './deps.ts';
 
 const METHOD_NAME = /^[A-Za-z0-9\-_]{1,128}$/;
+
+const require = createRequire(import.meta.url);
+let loginModule: typeof import('./acl-login.ts') | undefined;
+/** Login's bearer verification and token making (acl-login.ts), loaded by the first login, not at start (issue #9). */
+const logins = () => loginModule ??= require('./acl-login.ts') as typeof import('./acl-login.ts');
+
 /** Auth method types accepted (login flows for them come later). */
 export const AUTH_METHOD_TYPES = ['kubernetes', 'jwt', 'oidc', 'aws-iam'] as const;
 const BIND_TYPES: readonly ACLBindType[] = ['service', 'node', 'role', 'policy', 'templated-policy'];
@@ -67,7 +74,7 @@ export class AclAuthEndpoint {
   #loginToken(
     method: ACLAuthMethodRecord, vars: VerifiedIdentity, meta: Record<string, string> | undefined, methodEnt?: EnterpriseMeta, tokenEnt?: EnterpriseMeta,
   ): TokenInput {
-    const input = loginToken(this.#deps, method, vars, meta, methodEnt, tokenEnt);
+    const input = logins().loginToken(this.#deps, method, vars, meta, methodEnt, tokenEnt);
     if (!input.Local && !this.#primary) throw new InternalError('creating global tokens via auth methods is only permitted in the primary datacenter');
     return input;
   }
@@ -251,7 +258,7 @@ export class AclAuthEndpoint {
     ent = concreteEnt(ent);
     const m = this.#deps.replica.acl.authMethods.by(params.AuthMethod, ent);
     if (!m) throw new BadRequestError(`auth method ${JSON.stringify(params.AuthMethod)} not found`);
-    const vars = await verifyLogin(m, params.BearerToken, this.#deps.clock.now(), await this.#keySets());
+    const vars = await logins().verifyLogin(m, params.BearerToken, this.#deps.clock.now(), await this.#keySets());
     const target = bindNamespace(m, vars, ent);
     return issue(this.#loginToken(m, vars, params.Meta, ent, target), m.Name, target, target === ent ? undefined : aclEnt(m)?.namespace ?? DEFAULT_TENANCY_NAME);
   }

@@ -14,9 +14,8 @@ import { sameAclName } from './acl-links.ts';
 import { linkScopes, policyByName, roleByName } from './acl-tenancy.ts';
 import type { TokenInput } from './acl-tokens.ts';
 import type { EndpointDeps } from './deps.ts';
+import { identityProviders } from './acl-oidc.ts';
 
-/** JWT and OIDC validation (src/acl/identity-providers.ts), imported on the first auth-method write or login (issue #9). */
-export const identityProviders = () => import('../acl/identity-providers.ts');
 
 /** The body of /v1/acl/login. */
 export interface LoginParams {

@@ -8,8 +8,10 @@ import {
 import { BadRequestError } from '../errors.ts';
 import { entKey, isDefaultEnt, type ACLAuthMethodRecord, type EnterpriseMeta } from '../state/index.ts';
 import { sameAclName } from './acl-links.ts';
-import { identityProviders } from './acl-login.ts';
 import type { EndpointDeps } from './deps.ts';
+
+/** JWT and OIDC validation (src/acl/identity-providers.ts), imported on the first auth-method write or login (issue #9). */
+export const identityProviders = () => import('../acl/identity-providers.ts');
 
 /**
  * Store prefix of pending OIDC logins; outside `acl/` so the replica never loads them (they are

@@ -2,6 +2,7 @@
 // policies, roles, service/node identities and templated policies, chained with the default
 // policy; cached per secret digest and dropped whenever any ACL table changes. Secrets are never
 // compared directly: lookups go by digest and the recovery token is checked in constant time.
+import { createRequire } from 'node:module';
 import {
   ANONYMOUS_TOKEN_ID, aclNotFoundError, allowAll, authorizerFrom, callMethod, chainedAuthorizer, denyAll, manageAll, policyCompiler,
   secretDigest, secretsEqual, type Authorizer,
@@ -9,8 +10,13 @@ import {
 import { DEFAULT_ENT, type ACLTokenRecord, type EnterpriseMeta, type Indexed } from '../state/index.ts';
 import { aclEnt } from '../state/acl-tables.ts';
 import type { EndpointDeps } from './deps.ts';
-import { agentRecoveryRules, namespaceDefaultSources, tokenSources, type TokenSources } from './acl-sources.ts';
+import type { TokenSources } from './acl-sources.ts';
 import type { RemoteToken, RemoteTokens } from './acl-remote.ts';
+
+const require = createRequire(import.meta.url);
+let sourcesModule: typeof import('./acl-sources.ts') | undefined;
+/** What a token grants (acl-sources.ts), loaded by the first resolution that needs it, not at start (issue #9). */
+const sources = () => sourcesModule ??= require('./acl-sources.ts') as typeof import('./acl-sources.ts');
 
 /** The authorizer context of the default tenant, spelled out for namespaced tokens. */
 const DEFAULT_CTX = Object.freeze({ partition: 'default', namespace: 'default' });
@@ -232,7 +238,7 @@ export class AclResolver {
   // Consul's agent recovery token: agent write on this node and node read everywhere, nothing else.
   #agentRecovery(): AclIdentity {
     const { newPolicyAuthorizer, parseRules } = policyCompiler();
-    const authorizer = chainedAuthorizer([newPolicyAuthorizer([parseRules(agentRecoveryRules(this.#cfg.nodeName))]), denyAll()]);
+    const authorizer = chainedAuthorizer([newPolicyAuthorizer([parseRules(sources().agentRecoveryRules(this.#cfg.nodeName))]), denyAll()]);
     return { authorizer, accessorID: AGENT_RECOVERY_ACCESSOR, tokenGiven: true };
   }
 
@@ -240,16 +246,16 @@ export class AclResolver {
   sourcesOf(identity: AclIdentity, datacenter = this.#cfg.datacenter): TokenSources {
     if (identity.accessorID === AGENT_RECOVERY_ACCESSOR) {
       const origin = { Source: 'agent-recovery' as const, Identity: `agent:${this.#cfg.nodeName}` };
-      return { management: false, sources: [{ origin, policy: policyCompiler().parseRules(agentRecoveryRules(this.#cfg.nodeName)) }] };
+      return { management: false, sources: [{ origin, policy: policyCompiler().parseRules(sources().agentRecoveryRules(this.#cfg.nodeName)) }] };
     }
     if (identity.sources && datacenter === this.#cfg.datacenter) return identity.sources;
     if (!identity.token) return { management: false, sources: [] };
-    return tokenSources(this.#deps.replica.acl, identity.token, datacenter);
+    return sources().tokenSources(this.#deps.replica.acl, identity.token, datacenter);
   }
 
   /** The authorizer of a token record: its own grants, then its namespace's ACL defaults, then the default policy. */
   #authorizerFor(token: ACLTokenRecord): Authorizer {
-    return this.#authorizerOf(tokenSources(this.#deps.replica.acl, token, this.#cfg.datacenter), aclEnt(token));
+    return this.#authorizerOf(sources().tokenSources(this.#deps.replica.acl, token, this.#cfg.datacenter), aclEnt(token));
   }
 
   /**
@@ -260,7 +266,7 @@ export class AclResolver {
   #authorizerOf(grants: TokenSources, ent?: EnterpriseMeta): Authorizer {
     if (grants.management) return manageAll();
     const compiler = policyCompiler();
-    const defaults = namespaceDefaultSources(this.#deps.replica, ent ?? DEFAULT_ENT, this.#cfg.datacenter);
+    const defaults = sources().namespaceDefaultSources(this.#deps.replica, ent ?? DEFAULT_ENT, this.#cfg.datacenter);
     if (!ent && !defaults) return chainedAuthorizer([compiler.newPolicyAuthorizer(grants.sources.map((s) => s.policy)), this.defaultAuthorizer()]);
     const home = ent ? { partition: ent.partition, namespace: ent.namespace } : {};
     const chain = [compiler.newPolicyAuthorizer(grants.sources.map((s) => s.policy), home)];
