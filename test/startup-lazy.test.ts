@@ -325,3 +325,16 @@ test('peering tokens, CA root rotation, terminating gateway VIPs, partition writ
   assert.deepEqual(JSON.parse(nodes.text).map((n: { Node: string }) => n.Node), ['n2']);
   assert.equal(JSON.parse(roots.text).Roots.length, 2);
 });
+
+test('DNS: other tenants, ingress gateways and sameness groups load with the first question naming one, not with the DNS handlers; answered as before', () => {
+  const out = probe([{ requests: [], dns: ['web.ingress.consul', 'web.service.ns1.ns.consul', 'web.service.sg1.sg.consul', 'consul.service.consul'] }], { PROBE_DNS: 'listen' });
+  for (const m of ['endpoint/gateway-services.ts', 'endpoint/dns-tenancy.ts', 'endpoint/sameness.ts']) {
+    assert.ok(!out.atStart.includes(m), `${m} loaded by start`);
+    assert.ok(out.steps[0].loaded.includes(m), `${m} not loaded by its first question`);
+  }
+  assert.ok(out.atStart.includes('endpoint/dns-view.ts'), 'the probe saw no DNS view at start');
+  assert.deepEqual(out.steps[0].dns, [
+    { rcode: 'NXDOMAIN', answers: [] }, { rcode: 'NXDOMAIN', answers: [] }, { rcode: 'SERVFAIL', answers: [] },
+    { rcode: 'NOERROR', answers: ['consul.service.consul 127.0.0.1'] },
+  ]);
+});

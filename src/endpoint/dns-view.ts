@@ -3,15 +3,26 @@
 // or their nodes changed), plus case-insensitive node and address lookups for node and PTR
 // queries. No DNS query scans the whole catalog. With ACLs, answers keep only the nodes and
 // services the DNS token may read (Consul's dns token: node:read plus service:read).
+import { createRequire } from 'node:module';
 import { denyAll, type Authorizer } from '../acl/index.ts';
 import { DEFAULT_ENT, entKey, foldName, isDefaultEnt, partitionPeerImports, type EnterpriseMeta, type Replica } from '../state/index.ts';
 import type { Node, NodeService } from '../api/catalog-types.ts';
 import type { AclIdentity } from './acl-resolver.ts';
-import { ingressGateways } from './gateway-services.ts';
 import { terminatingGatewaysFor } from './terminating-links.ts';
-import { dnsTenantExists, partitionServiceByAddress, peerDnsInstances, peerDnsNode, TenantDnsView } from './dns-tenancy.ts';
+import type { TenantDnsView } from './dns-tenancy.ts';
 import { entContext } from './acl-enforce.ts';
-import { exportedToPartition, samenessGroup, type SamenessGroup } from './sameness.ts';
+import type { SamenessGroup } from './sameness.ts';
+
+// What only some questions need loads with the first of them, not with the DNS handlers (issue #9):
+// other tenants' and peers' readers and reverse lookups (dns-tenancy.ts), `.ingress` gateways
+// (gateway-services.ts) and `.sg` sameness groups (sameness.ts). With require: DNS reads are synchronous.
+const require = createRequire(import.meta.url);
+let tenancyModule: typeof import('./dns-tenancy.ts') | undefined;
+let gatewaysModule: typeof import('./gateway-services.ts') | undefined;
+let samenessModule: typeof import('./sameness.ts') | undefined;
+const tenancy = () => tenancyModule ??= require('./dns-tenancy.ts') as typeof import('./dns-tenancy.ts');
+const gateways = () => gatewaysModule ??= require('./gateway-services.ts') as typeof import('./gateway-services.ts');
+const sameness = () => samenessModule ??= require('./sameness.ts') as typeof import('./sameness.ts');
 
 const TERMINATING = 'terminating-gateway';
 const DEFAULT_PARTITION = 'default';
@@ -73,15 +84,15 @@ export class DnsView {
    */
   tenant(ent: EnterpriseMeta): DnsReader | undefined {
     const key = entKey(ent);
-    if (!dnsTenantExists(this.#replica, ent)) {
+    if (!tenancy().dnsTenantExists(this.#replica, ent)) {
       this.#tenants.delete(key);
       return undefined;
     }
     let t = this.#tenants.get(key);
     if (!t) {
       // Readers of tenants deleted (or being deleted) since they were asked go before a new one is kept.
-      for (const [k, r] of this.#tenants) if (!dnsTenantExists(this.#replica, r.ent)) this.#tenants.delete(k);
-      t = new TenantDnsView(this.#replica, ent, () => this.#authz(), (e) => (isDefaultEnt(e) ? this : this.tenant(e)));
+      for (const [k, r] of this.#tenants) if (!tenancy().dnsTenantExists(this.#replica, r.ent)) this.#tenants.delete(k);
+      t = new (tenancy().TenantDnsView)(this.#replica, ent, () => this.#authz(), (e) => (isDefaultEnt(e) ? this : this.tenant(e)));
       this.#tenants.set(key, t);
     }
     return t;
@@ -158,7 +169,7 @@ export class DnsView {
    */
   ingress(name: string, opts: { onlyPassing?: boolean } = {}): DnsInstance[] {
     if (!this.#serviceReadable(this.#authz(), name)) return [];
-    return ingressGateways(this.#replica, name).flatMap((gw) => this.instances(gw, { onlyPassing: opts.onlyPassing }));
+    return gateways().ingressGateways(this.#replica, name).flatMap((gw) => this.instances(gw, { onlyPassing: opts.onlyPassing }));
   }
 
   /**
@@ -167,24 +178,24 @@ export class DnsView {
    */
   peerInstances(peer: string, name: string, opts: { onlyPassing?: boolean; tag?: string } = {}): DnsInstance[] {
     const authz = this.#authz();
-    return peerDnsInstances(this.#replica.peerImports.service(peer, name), opts,
+    return tenancy().peerDnsInstances(this.#replica.peerImports.service(peer, name), opts,
       (svc, node) => this.#serviceReadable(authz, svc) && this.#nodeReadable(authz, node));
   }
 
   /** A node imported from a peer into the default partition (`<node>.node.<peer>.peer`). */
   peerNode(peer: string, name: string): Node | undefined {
-    const node = peerDnsNode(partitionPeerImports(this.#replica, DEFAULT_PARTITION).map((t) => t.table), peer, name);
+    const node = tenancy().peerDnsNode(partitionPeerImports(this.#replica, DEFAULT_PARTITION).map((t) => t.table), peer, name);
     return node && this.#nodeReadable(this.#authz(), node.Node) ? node : undefined;
   }
 
   /** A partition's sameness group (`.sg` names), undefined when it has none of that name. */
   samenessGroup(partition: string, name: string): SamenessGroup | undefined {
-    return samenessGroup(this.#replica, partition, name);
+    return sameness().samenessGroup(this.#replica, partition, name);
   }
 
   /** Whether partition `from` exports the service of `namespace` to partition `to` (a `.sg` partition member counts only then). */
   exportedTo(from: string, namespace: string, service: string, to: string): boolean {
-    return exportedToPartition(this.#replica, from, namespace, service, to);
+    return sameness().exportedToPartition(this.#replica, from, namespace, service, to);
   }
 
   /** True when the catalog knows the service name (for NODATA vs NXDOMAIN decisions). */
@@ -301,7 +312,7 @@ export class DnsView {
     const authz = this.#authz();
     const svc = this.#serviceAddrs().get(ipKey(ip));
     if (svc && this.#serviceReadable(authz, svc.Service)) return svc;
-    return partitionServiceByAddress(this.#replica, 'default', ip, (ent, s) => !authz || authz.serviceRead(s, entContext(ent)) === 'allow');
+    return tenancy().partitionServiceByAddress(this.#replica, 'default', ip, (ent, s) => !authz || authz.serviceRead(s, entContext(ent)) === 'allow');
   }
 
   #nodesByAddress(): Map<string, Node> {
