@@ -74,6 +74,7 @@ export class DnsHandler {
   readonly #prepared: PreparedAnswers | null;
   readonly #writer = new MessageWriter();
   #recursing = 0;
+  #questions = 0;
 
   constructor(deps: DnsHandlerDeps) {
     this.#d = { random: Math.random, now: Date.now, exchange: undefined!, maxRecursions: 256, fastPath: true, ...deps };
@@ -90,10 +91,16 @@ export class DnsHandler {
    * plain service queries answered from prepared records; undefined means call handle().
    */
   answerNow(msg: Buffer, transport: 'udp' | 'tcp'): Buffer | null | undefined {
+    this.#questions++;
     const early = this.#checkHeader(msg);
     if (early !== undefined || !this.#prepared) return early === GENERAL ? undefined : early;
     const wq = readQuery(msg);
     return wq ? this.#prepared.reply(msg, wq, transport) : undefined;
+  }
+
+  /** How many messages answerNow() has seen (handle() passes each through it): how busy the handler is. */
+  get questions(): number {
+    return this.#questions;
   }
 
   /**

@@ -1,24 +1,28 @@
 // The warm-up of prepared answers: every service's A and SRV question answered once, in slices that
-// yield to the event loop, names a question cannot carry left alone, stoppable at any point; after
-// it a real question is answered from the entry it built, the view not asked to build again.
+// yield to the event loop, paused while real questions pour in, names a question cannot carry left
+// alone, stoppable at any point; after it a real question is answered from the entry it built, the
+// view not asked to build again.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import dnsPacket from 'dns-packet';
 import { DnsHandler } from './handler.ts';
 import { dnsConfigFrom } from './config.ts';
-import { SLICE_MS, warmPrepared, type WarmTimers } from './warm.ts';
+import { BUSY, BUSY_PAUSE_MS, SLICE_MS, warmPrepared, type WarmTimers } from './warm.ts';
 import type { DnsInstance, DnsReader } from '../endpoint/dns-view.ts';
 import { devConfig } from '../../test/support/agent.ts';
 import { silentLogger } from '../log.ts';
 
-/** Timers run by hand: `run()` runs the next scheduled slice; the clock moves 1 ms per reading. */
-function manualTimers(): WarmTimers & { pending: (() => void)[]; run(): void } {
+/** Timers run by hand: `run()` runs the next scheduled slice; the clock moves 1 ms per reading; `delays` the delays asked for. */
+function manualTimers(): WarmTimers & { pending: (() => void)[]; delays: number[]; run(): void } {
   let ms = 0;
   const pending: (() => void)[] = [];
+  const delays: number[] = [];
   return {
     pending,
-    later(fn) {
+    delays,
+    later(fn, delay) {
       pending.push(fn);
+      delays.push(delay);
       return () => pending.splice(pending.indexOf(fn) >>> 0, 1);
     },
     now: () => ms++,
@@ -28,11 +32,13 @@ function manualTimers(): WarmTimers & { pending: (() => void)[]; run(): void } {
   };
 }
 
-function recorder(): { asked: string[]; answerNow(msg: Buffer): undefined } {
+function recorder(): { asked: string[]; questions: number; answerNow(msg: Buffer): undefined } {
   const asked: string[] = [];
   return {
     asked,
+    questions: 0,
     answerNow(msg) {
+      this.questions++;
       const q = dnsPacket.decode(msg);
       assert.equal((q.additionals?.[0] as { udpPayloadSize?: number } | undefined)?.udpPayloadSize, 4096);
       asked.push(`${q.questions![0].name} ${q.questions![0].type}`);
@@ -95,4 +101,26 @@ test('after the warm-up a question is answered from the entry it built, not buil
     assert.equal(dnsPacket.decode(reply!).answers!.length, 2, type);
   }
   assert.equal(builds.length, 2, 'the questions were answered from the warmed entries');
+});
+
+test('while real questions pour in the warm-up pauses, and goes on once they stop', async () => {
+  const timers = manualTimers();
+  const target = recorder();
+  const w = warmPrepared(target, ['a', 'b', 'c', 'd', 'e', 'f'], 'consul', timers);
+  timers.run();
+  const first = target.asked.length;
+  assert.ok(first > 0);
+  // Traffic: more than BUSY questions between two slices.
+  target.questions += BUSY + 1;
+  timers.run();
+  assert.equal(target.asked.length, first, 'nothing asked while busy');
+  assert.equal(timers.delays.at(-1), BUSY_PAUSE_MS);
+  target.questions += BUSY + 1;
+  timers.run();
+  assert.equal(target.asked.length, first, 'still busy');
+  // A few questions (BUSY or fewer) do not pause it.
+  target.questions += BUSY;
+  while (timers.pending.length > 0) timers.run();
+  assert.equal(await w.done, 12);
+  assert.equal(target.asked.length, 12);
 });

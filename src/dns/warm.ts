@@ -1,17 +1,19 @@
 // Prepared answers built ahead of the first questions: once the listeners are up, each service's
 // A and SRV questions are answered once, in the background and in short slices, so the first real
-// question of each does not pay the build (prepared.ts) nor the answer path's first compilation.
-// Without this a restarted agent with 1,000 services queued questions for up to 0.6 s (issue #5).
+// question of each does not pay the build (prepared.ts) nor the answer path's first compilation
+// (issue #5). It pauses while questions pour in: they build what they ask for, as before.
 
 /** What the warm-up answers synthetic questions with (DnsHandler). */
 export interface WarmTarget {
   answerNow(msg: Buffer, transport: 'udp' | 'tcp'): Buffer | null | undefined;
+  /** Messages answerNow() has seen, the warm-up's included (absent: never busy). */
+  readonly questions?: number;
 }
 
 /** Timers the warm-up yields with (tests inject their own). */
 export interface WarmTimers {
-  /** Runs `fn` soon without keeping the process alive; returns a cancel function. */
-  later(fn: () => void): () => void;
+  /** Runs `fn` after `ms` (0: at the next timer turn) without keeping the process alive; returns a cancel function. */
+  later(fn: () => void, ms: number): () => void;
   /** Milliseconds, monotonic. */
   now(): number;
 }
@@ -26,6 +28,13 @@ export interface Warming {
 
 /** The longest a slice runs before the event loop gets a turn (questions and requests waiting meanwhile). */
 export const SLICE_MS = 2;
+/**
+ * More real questions than this since the last slice (≈ 1,000 a second) pause the warm-up for
+ * BUSY_PAUSE_MS: traffic already there builds the entries it asks for, and building the others
+ * beside it only lengthened its queue (more allocation, more GC: bench/dns-cold.ts with a 0.3 s gap).
+ */
+export const BUSY = 2;
+export const BUSY_PAUSE_MS = 10;
 /**
  * At most this many services are warmed (two entries each; prepared.ts keeps 20,000): with 10
  * instances each, 1,000 services' entries hold ≈ 6 MiB, which an agent asked about few of them keeps.
@@ -42,8 +51,8 @@ const QTYPES = [1, 33];
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 
 const UNREF_TIMERS: WarmTimers = {
-  later(fn) {
-    const t = setTimeout(fn, 0);
+  later(fn, ms) {
+    const t = setTimeout(fn, ms);
     t.unref();
     return () => clearTimeout(t);
   },
@@ -63,7 +72,16 @@ export function warmPrepared(target: WarmTarget, names: readonly string[], domai
   let finish!: (n: number) => void;
   const done = new Promise<number>((resolve) => (finish = resolve));
   const total = services.length * QTYPES.length;
+  // Real questions seen when the last slice ended (the handler's count less the warm-up's own).
+  let seen = target.questions ?? 0;
   const slice = (): void => {
+    const others = (target.questions ?? 0) - next;
+    const busy = others - seen > BUSY;
+    seen = others;
+    if (busy) {
+      cancel = timers.later(slice, BUSY_PAUSE_MS);
+      return;
+    }
     const end = timers.now() + SLICE_MS;
     // An answer that throws (it should not) ends the warm-up: the first questions build as before.
     try {
@@ -74,10 +92,11 @@ export function warmPrepared(target: WarmTarget, names: readonly string[], domai
     } catch {
       stopped = true;
     }
+    seen = (target.questions ?? 0) - next;
     if (stopped || next >= total) finish(next);
-    else cancel = timers.later(slice);
+    else cancel = timers.later(slice, 0);
   };
-  cancel = timers.later(slice);
+  cancel = timers.later(slice, 0);
   return {
     stop() {
       if (stopped) return;
