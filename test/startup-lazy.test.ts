@@ -119,7 +119,7 @@ test('ACL, prepared query and operator routes: loaded on their first requests, a
   assert.deepEqual(JSON.parse(list.text).map((q: { ID: string }) => q.ID), [id]);
 });
 
-test('subsystems the configuration does not ask for are not loaded: audit log, config auto-reload, push metric sinks, API gateway bindings, namespace and config entry replication, remote exec, ACL token resolution and login', () => {
+test('subsystems the configuration does not ask for are not loaded: audit log, config auto-reload, push metric sinks, API gateway bindings, namespace and config entry replication, remote exec, ACL token resolution and login, unix socket permissions, server metadata', () => {
   const out = probe([]);
   const idle = [
     'agent/audit-log.ts', 'agent/audit-sink.ts', 'agent/auto-reload.ts', 'agent/config-watcher.ts', 'telemetry/statsd.ts', 'telemetry/dogstatsd.ts',
@@ -127,6 +127,8 @@ test('subsystems the configuration does not ask for are not loaded: audit log, c
     'leader/config-replication.ts', 'leader/replication-loop.ts', 'agent/remote-exec-run.ts',
     // ACLs are off: no token is resolved and nobody logs in.
     'endpoint/acl-sources.ts', 'endpoint/acl-login.ts',
+    // No unix socket listener, no data directory.
+    'http/socket-permissions.ts', 'agent/server-metadata.ts',
   ];
   for (const m of idle) {
     assert.ok(!out.atStart.includes(m), `${m} loaded by start`);

@@ -25,7 +25,6 @@ import type { LeaderSide } from '../leader/duties.ts';
 import { reloadTls, startTls, TlsConfigurator } from './tls-configurator.ts';
 import { AgentWatches } from './watches-lazy.ts';
 import type { AutoReload } from './auto-reload.ts';
-import { checkServerLastSeen, persistServerMetadata } from './server-metadata.ts';
 import { HttpServer, RequestRateLimiter, rpcRateBucket, type ControlPlaneLimitEntry, type HttpServerDeps } from '../http/index.ts';
 import { RpcRateExceededError } from '../errors.ts';
 import type { DnsHandler } from '../dns/handler.ts';
@@ -336,14 +335,16 @@ export function createAgent(config: RuntimeConfig, deps: AgentDeps = {}): Agent 
       started = true;
       // A server stopped longer than server_rejoin_age_max refuses to start (data_dir servers only, as Consul's -dev has none).
       const dataDir = config.serverRejoinAgeMax ? config.dataDir : null;
-      if (dataDir) checkServerLastSeen(dataDir, config.serverRejoinAgeMax!, clock.now());
+      // Its module loads only then (issue #9).
+      const metadata = dataDir ? await import('./server-metadata.ts') : undefined;
+      if (dataDir) metadata!.checkServerLastSeen(dataDir, config.serverRejoinAgeMax!, clock.now());
       // TLS files and rules are checked before anything binds, as Consul's agent does.
       const https = startTls(tls, config);
       await startTelemetrySinks(telemetry, config, clock, logger);
       await store.open();
       if (dataDir) {
         fs.mkdirSync(dataDir, { recursive: true });
-        lastSeen = persistServerMetadata(dataDir, clock, (err) => log.error({ error: err.message }, 'failed to write server metadata'));
+        lastSeen = metadata!.persistServerMetadata(dataDir, clock, (err) => log.error({ error: err.message }, 'failed to write server metadata'));
       }
       await replica.start();
       // Client certificates signed for auto_encrypt are trusted on the server port (Consul's connectCARootsMonitor).

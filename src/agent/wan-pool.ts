@@ -3,6 +3,7 @@
 // peer snapshot and keyring (`<data_dir>/serf/remote.snapshot`, `remote.keyring`), and
 // retry_join_wan. It is the routing table for `?dc=` forwarding (each server's address and its
 // `port` tag, the internal RPC port) and for the datacenter listings.
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
@@ -12,7 +13,12 @@ import type { RuntimeConfig } from './config/runtime.ts';
 import { memberTags } from './member-tags.ts';
 import { retryJoin, type RetryJoin } from './retry-join.ts';
 import { startFlood } from './wan-flood.ts';
-import { datacenterMaps, datacentersByDistance, serversOf, type WanServer } from './wan-datacenters.ts';
+import type { WanServer } from './wan-datacenters.ts';
+
+const require = createRequire(import.meta.url);
+let datacentersModule: typeof import('./wan-datacenters.ts') | undefined;
+/** The datacenters' listings and servers (wan-datacenters.ts), loaded by the first read or forward, not at start (issue #9). */
+const datacenters = () => datacentersModule ??= require('./wan-datacenters.ts') as typeof import('./wan-datacenters.ts');
 
 /** Collaborators of the pool. */
 export interface WanPoolDeps {
@@ -175,7 +181,7 @@ export class WanPool {
     const g = this.#gossip;
     if (!g) return [this.#config.datacenter];
     const coords = g.coordinates;
-    const dcs = datacentersByDistance(g.members(), this.#config.datacenter, coords?.local(), (n) => coords?.cached(n));
+    const dcs = datacenters().datacentersByDistance(g.members(), this.#config.datacenter, coords?.local(), (n) => coords?.cached(n));
     return dcs.includes(this.#config.datacenter) ? dcs : [this.#config.datacenter, ...dcs];
   }
 
@@ -191,12 +197,12 @@ export class WanPool {
     const g = this.#gossip;
     if (!g) return null;
     const coords = g.coordinates;
-    return datacenterMaps(g.members(), (n) => coords?.cached(n));
+    return datacenters().datacenterMaps(g.members(), (n) => coords?.cached(n));
   }
 
   /** The alive servers of `dc` in random order (empty for an unknown datacenter). */
   servers(dc: string): WanServer[] {
-    return serversOf(this.members(), dc, this.#deps.random);
+    return datacenters().serversOf(this.members(), dc, this.#deps.random);
   }
 
   /** Internal RPC addresses (`addr:port` tag) of the alive servers of `dc`, in the order to try them. */

@@ -1,7 +1,10 @@
 // JSON request bodies decoded like Consul's decoder: object keys match field names
 // case-insensitively (python-consul sends lowercase keys), parse errors become 400s.
+import { createRequire } from 'node:module';
 import { BadRequestError } from '../errors.ts';
-import { goJsonSyntax } from './go-json-syntax.ts';
+
+// Go's wording of a syntax error (go-json-syntax.ts) loads with the first malformed body, not at start (issue #9).
+const require = createRequire(import.meta.url);
 
 /**
  * Parses a JSON body; `what` prefixes the error as Consul does ("Request decode failed: …").
@@ -17,7 +20,7 @@ export function parseJSON(body: Buffer, what = 'Request decode failed', goInterf
     return parse(text);
   } catch (err) {
     // Go's wording for the error; and, as its Decoder reads only the first value, text after a complete one is ignored.
-    const go = goJsonSyntax(text);
+    const go = (require('./go-json-syntax.ts') as typeof import('./go-json-syntax.ts')).goJsonSyntax(text);
     if ('message' in go) throw new BadRequestError(`${what}: ${go.message}`);
     try {
       return parse(text.slice(0, go.end));

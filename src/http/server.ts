@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { MethodNotAllowedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ListenAddr } from '../agent/config/runtime.ts';
-import { setFilePermissions } from './socket-permissions.ts';
+import { createRequire } from 'node:module';
 import type { Router } from './router.ts';
 import type { HttpRequest } from './request.ts';
 import type { Abortable } from '../state/notify.ts';
@@ -30,6 +30,9 @@ import { AuditedSource, type AuditRecorder } from './audit.ts';
 import { writeAccess } from './write-access.ts';
 import { parseTarget, withoutCached } from './target.ts';
 
+
+// Unix socket permissions (socket-permissions.ts) load only for a unix socket listener (issue #9).
+const require = createRequire(import.meta.url);
 /** Settings of the HTTP transport. */
 export interface HttpServerConfig {
   defaultAclPolicy: 'allow' | 'deny';
@@ -338,7 +341,7 @@ export class HttpServer {
         fs.rmSync(a.path, { force: true });
         await new Promise<void>((resolve, reject) => srv.once('error', reject).listen(a.path, resolve));
         try {
-          setFilePermissions(a.path, a);
+          (require('./socket-permissions.ts') as typeof import('./socket-permissions.ts')).setFilePermissions(a.path, a);
         } catch (err) {
           srv.close();
           throw new Error(`Failed setting up socket: ${(err as Error).message}`);
