@@ -75,6 +75,10 @@ export function buildServerDns(d: ServerDnsDeps): ServerDns {
   // The asker's token resolved first: a secondary asks the primary for a secret it does not hold and waits.
   const dnsToken = () => dnsAcl(local, endpoints).token();
   const own = preparingDns(staleBounded(dcDns(handler, dnsToken, wanDnsSettings(dnsCfg)), dnsCfg, stale), dnsToken, endpoints.acl.resolver);
+  // The warm-up asks past the datacenter and staleness wrappers, but not past the token's readiness:
+  // entries built before the primary resolved the DNS token would hold the default policy's answers.
+  const warmGate = preparingDns(handler, dnsToken, endpoints.acl.resolver);
+  const warmTarget = { answerNow: warmGate.answerNow, get questions() { return handler.questions; } };
   // Handlers per client token, settings and hostname resolution (tokens hold no newline), bounded like dnsFor's.
   const clientDns = tokenHandlers((key) => {
     const [token, hostnames, settings] = key.split('\n');
@@ -93,7 +97,7 @@ export function buildServerDns(d: ServerDnsDeps): ServerDns {
   return {
     handler, own, dnsFor,
     // The default tenant's services as the replica holds them now; later ones build on first use.
-    warm: () => (replica.catalog.byName.size < MIN_WARMED ? undefined : warmPrepared(handler, [...replica.catalog.byName.keys()], dnsCfg.domain)),
+    warm: () => (replica.catalog.byName.size < MIN_WARMED ? undefined : warmPrepared(warmTarget, [...replica.catalog.byName.keys()], dnsCfg.domain)),
     dnsWith: (token, settings, clientHostnames) => clientDns(`${token}\n${clientHostnames ? 'client' : 'server'}\n${settings}`),
   };
 }
