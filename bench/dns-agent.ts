@@ -2,7 +2,7 @@
 // `services` × `instances` registered through the catalog endpoint; prints the DNS port.
 // A `start` line on stdin starts measuring (answered with `{}`); the next `stats` line is answered
 // with one JSON line on stdout about the time since: event-loop lateness (p50/p99/max ms, how much
-// later than due a 20 ms timer fired), CPU time (ms), and garbage collections (count, total and
+// later than due a 20 ms timer fired), CPU time (ms; the process's and the main thread's), and garbage collections (count, total and
 // longest pause ms per kind), to see what stalls the loop during a paced run, and stops measuring.
 // The monitor runs only between the two (never during the peak runs: a real agent does not pay it),
 // and at 20 ms: a 1 ms timer cost the agent ≈ 45 ms of CPU a second paced at 30k qps (0.05 cores,
@@ -52,12 +52,14 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 
 let cpu = process.cpuUsage();
+let mainCpu = process.threadCpuUsage();
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() === 'start' || line.trim() === 'mark') {
     loop.reset();
     if (line.trim() === 'start') loop.enable();
     gc = {};
     cpu = process.cpuUsage();
+    mainCpu = process.threadCpuUsage();
     process.stdout.write('{}\n');
     return;
   }
@@ -66,6 +68,7 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   // The histogram holds the timer's whole intervals: the lateness is what exceeds LOOP_MS.
   const late = (ns: number): number => Math.max(0, Math.round((ms(ns) - LOOP_MS) * 100) / 100);
   const used = process.cpuUsage(cpu);
+  const usedMain = process.threadCpuUsage(mainCpu);
   // Each kind's pause p50/p99 (ms) replaces its list of pauses.
   for (const g of Object.values(gc)) {
     const sorted = g.pauses!.sort((a, b) => a - b);
@@ -74,7 +77,7 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
     delete g.pauses;
   }
   const young = v8.getHeapSpaceStatistics().find((sp) => sp.space_name === 'new_space')?.space_size ?? 0;
-  const out = { youngMiB: Math.round(young / 104857.6) / 10, loopP50: late(loop.percentile(50)), loopP99: late(loop.percentile(99)), loopMax: late(loop.max), cpuMs: Math.round((used.user + used.system) / 1000), gc };
+  const out = { youngMiB: Math.round(young / 104857.6) / 10, loopP50: late(loop.percentile(50)), loopP99: late(loop.percentile(99)), loopMax: late(loop.max), cpuMs: Math.round((used.user + used.system) / 1000), mainCpuMs: Math.round((usedMain.user + usedMain.system) / 1000), gc };
   loop.disable();
   process.stdout.write(`${JSON.stringify(out)}\n`);
 });

@@ -6,7 +6,7 @@
 // DNS port, and each reply's latency is bucketed by when its question was sent: p50/p99/max per
 // 100 ms, then the first 100 ms / 500 ms / 1 s and the rest. Trees alternate start by start, so
 // their figures come from the same minutes on a shared machine. Each start also reports the agent's
-// CPU time and GC pauses over the run (from its first question to 0.5 s after the last): the work,
+// CPU time (the process's and its main thread's) and GC pauses over the run (from its first question to 0.5 s after the last): the work,
 // which a loaded machine changes less than the latencies.
 // Usage: node bench/dns-cold.ts [rate=5000] [seconds=3] [starts=5] [tree...] (default: this tree;
 // another tree is a checkout of an older commit with node_modules linked). PROCONSUL_BENCH_COLD_BUCKETS=1
@@ -32,7 +32,7 @@ const OPT = { type: 'OPT', name: '.', udpPayloadSize: 4096, extendedRcode: 0, ed
 const WINDOWS: [string, number, number][] = [['0-100 ms', 0, 100], ['0-500 ms', 0, 500], ['0-1 s', 0, 1000], ['1 s-end', 1000, Infinity]];
 
 /** Latencies (ms) of replies to questions sent in [from, to) ms after the first. */
-type Sample = { at: Float64Array; lat: Float64Array; n: number; lost: number; cpuMs?: number; gcMs?: number };
+type Sample = { at: Float64Array; lat: Float64Array; n: number; lost: number; cpuMs?: number; mainCpuMs?: number; gcMs?: number };
 
 /** Paces `rate` questions a second at `port` for `seconds`; per question its send offset and latency (NaN: no reply). */
 async function paced(port: number): Promise<Sample> {
@@ -94,9 +94,9 @@ async function coldRun(tree: string): Promise<Sample> {
   if (DELAY_MS > 0) await new Promise((r) => setTimeout(r, DELAY_MS));
   const s = await paced(port);
   await marked;
-  const stats = await said('stats') as { cpuMs: number; gc: Record<string, { ms: number }> };
+  const stats = await said('stats') as { cpuMs: number; mainCpuMs: number; gc: Record<string, { ms: number }> };
   await stopChild(proc);
-  return { ...s, cpuMs: stats.cpuMs, gcMs: Object.values(stats.gc).reduce((n, g) => n + g.ms, 0) };
+  return { ...s, cpuMs: stats.cpuMs, mainCpuMs: stats.mainCpuMs, gcMs: Object.values(stats.gc).reduce((n, g) => n + g.ms, 0) };
 }
 
 /** An agent child of `tree` and its DNS port, over DATA unless PROCONSUL_BENCH_COLD_FRESH is set. */
@@ -126,7 +126,7 @@ for (let i = 0; i < starts; i++) {
     const s = await coldRun(tree);
     all.get(tree)!.push(s);
     const cells = WINDOWS.map(([name, a, b]) => { const x = stats(s, a, b); return `${name} p50 ${fmt(x.p50)} p99 ${fmt(x.p99)} max ${fmt(x.max)}`; });
-    console.log(`${path.basename(tree)} start ${i + 1}: ${cells.join(' | ')}${s.lost ? ` | lost ${s.lost}` : ''} | agent CPU ${s.cpuMs} ms, GC ${s.gcMs!.toFixed(0)} ms`);
+    console.log(`${path.basename(tree)} start ${i + 1}: ${cells.join(' | ')}${s.lost ? ` | lost ${s.lost}` : ''} | agent CPU ${s.cpuMs} ms (main thread ${s.mainCpuMs}), GC ${s.gcMs!.toFixed(0)} ms`);
     if (process.env.PROCONSUL_BENCH_COLD_BUCKETS) {
       for (let b = 0; b * 100 < seconds * 1000; b++) {
         const x = stats(s, b * 100, (b + 1) * 100);
@@ -140,5 +140,5 @@ const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.
 console.log(`\npaced ${rate.toLocaleString('en')} qps A/SRV for ${seconds} s from the first moment, ${starts} starts per tree: median over starts of p99 / max (ms)`);
 for (const [tree, samples] of all) {
   const cells = WINDOWS.map(([name, a, b]) => `${name} ${fmt(median(samples.map((s) => stats(s, a, b).p99)))} / ${fmt(median(samples.map((s) => stats(s, a, b).max)))}`);
-  console.log(`${path.basename(tree)}: ${cells.join(' | ')} | agent CPU ${median(samples.map((s) => s.cpuMs!))} ms, GC ${median(samples.map((s) => s.gcMs!)).toFixed(0)} ms`);
+  console.log(`${path.basename(tree)}: ${cells.join(' | ')} | agent CPU ${median(samples.map((s) => s.cpuMs!))} ms (main thread ${median(samples.map((s) => s.mainCpuMs!))}), GC ${median(samples.map((s) => s.gcMs!)).toFixed(0)} ms`);
 }
