@@ -1,7 +1,7 @@
 // A server agent's DNS answering: the handler over its replica, the datacenter, staleness and ACL
 // wrappers around it, and the handlers client agents' questions get on the server port. Imported by
 // createAgent when the DNS listeners open or a question first comes, not with the agent's modules.
-import { DnsHandler, MIN_WARMED, UpstreamQueue, delegateRecursion, warmPrepared, type DnsConfig, type Warming } from '../dns/index.ts';
+import { DnsHandler, UpstreamQueue, delegateRecursion, warmPrepared, warmedServices, type DnsConfig, type Warming } from '../dns/index.ts';
 import { decodeDnsConfig } from '../dns/config-wire.ts';
 import { catchUp } from '../endpoint/query.ts';
 import { DnsView, type DnsAcl } from '../endpoint/dns-view.ts';
@@ -97,7 +97,10 @@ export function buildServerDns(d: ServerDnsDeps): ServerDns {
   return {
     handler, own, dnsFor,
     // The default tenant's services as the replica holds them now; later ones build on first use.
-    warm: () => (replica.catalog.byName.size < MIN_WARMED ? undefined : warmPrepared(warmTarget, [...replica.catalog.byName.keys()], dnsCfg.domain)),
+    warm: () => {
+      const names = warmedServices(replica.catalog.byName);
+      return names.length === 0 ? undefined : warmPrepared(warmTarget, names, dnsCfg.domain);
+    },
     dnsWith: (token, settings, clientHostnames) => clientDns(`${token}\n${clientHostnames ? 'client' : 'server'}\n${settings}`),
   };
 }

@@ -8,4 +8,4 @@ export { RCODE, rcodeFor } from './errors.ts';
 export { RecursionDelegated, delegateRecursion, type Exchange } from './recursor.ts';
 export { HostnamesDelegated } from './hostnames.ts';
 export { UpstreamQueue, QuestionExpired, QuestionShed, QUEUE_DEFAULTS, questionBytes, replyWithId, shedReply, type CallSignal, type UpstreamQueueOptions } from './upstream-queue.ts';
-export { MIN_WARMED, warmPrepared, type Warming } from './warm.ts';
+export { MIN_WARMED, warmPrepared, warmedServices, type Warming } from './warm.ts';

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import dnsPacket from 'dns-packet';
 import { DnsHandler } from './handler.ts';
 import { dnsConfigFrom } from './config.ts';
-import { BUSY, BUSY_PAUSE_MS, SLICE_MS, warmPrepared, type WarmTimers } from './warm.ts';
+import { BUSY, BUSY_PAUSE_MS, MAX_WARMED, MAX_WARMED_INSTANCES, MIN_WARMED, SLICE_MS, warmPrepared, warmedServices, type WarmTimers } from './warm.ts';
 import type { DnsInstance, DnsReader } from '../endpoint/dns-view.ts';
 import { devConfig } from '../../test/support/agent.ts';
 import { silentLogger } from '../log.ts';
@@ -123,4 +123,18 @@ test('while real questions pour in the warm-up pauses, and goes on once they sto
   while (timers.pending.length > 0) timers.run();
   assert.equal(await w.done, 12);
   assert.equal(target.asked.length, 12);
+});
+
+test('warmedServices: services in catalog order until MAX_WARMED_INSTANCES instances; a small catalog none', () => {
+  const catalog = (sizes: number[]) => new Map(sizes.map((n, i) => [`s${i}`, { size: n }] as const));
+  assert.deepEqual(warmedServices(catalog(Array<number>(MIN_WARMED - 1).fill(1))), [], 'fewer than MIN_WARMED services');
+  const even = warmedServices(catalog(Array<number>(MAX_WARMED + 5).fill(10)));
+  assert.equal(even.length, MAX_WARMED, '10 instances each: the MAX_WARMED first');
+  assert.deepEqual(even.slice(0, 2), ['s0', 's1']);
+  // 200 instances each: 2,000 such services took 7.6–11 s of CPU to warm.
+  const big = warmedServices(catalog(Array<number>(MAX_WARMED).fill(200)));
+  assert.equal(big.length, MAX_WARMED_INSTANCES / 200);
+  // One service past the budget is passed over; smaller ones after it still fit.
+  const mixed = warmedServices(catalog([MAX_WARMED_INSTANCES + 1, ...Array<number>(MIN_WARMED).fill(1)]));
+  assert.deepEqual([mixed.length, mixed[0]], [MIN_WARMED, 's1']);
 });

@@ -45,6 +45,30 @@ export const MAX_WARMED = 2_000;
  * questions little, and warming them would compile the answer path right after start instead.
  */
 export const MIN_WARMED = 32;
+/**
+ * At most this many instances are warmed (MAX_WARMED services of 10): a build's cost grows with the
+ * instances it holds, and unbounded, 2,000 services of 50 instances took 1.9–2.3 s of CPU and 55 MiB
+ * of entries after a start, of 200 instances 7.6–11 s and 187 MiB, on services nobody may ask about
+ * (with it: 0.8–1.2 s and 20 MiB; bench/RESULTS.md, 2026-11-27 06:50 UTC).
+ */
+export const MAX_WARMED_INSTANCES = 20_000;
+
+/**
+ * The services to warm from the catalog's names and their instance sets, in catalog order while
+ * within MAX_WARMED and MAX_WARMED_INSTANCES (one too big is passed over); none under MIN_WARMED services.
+ */
+export function warmedServices(byName: ReadonlyMap<string, { readonly size: number }>): string[] {
+  const out: string[] = [];
+  if (byName.size < MIN_WARMED) return out;
+  let instances = 0;
+  for (const [name, set] of byName) {
+    if (out.length >= MAX_WARMED) break;
+    if (instances + set.size > MAX_WARMED_INSTANCES) continue;
+    instances += set.size;
+    out.push(name);
+  }
+  return out;
+}
 /** The question types warmed: A and SRV, what service discovery asks. */
 const QTYPES = [1, 33];
 /** A DNS label the wire form below can carry as it is (others are left to their first question). */
