@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import dnsPacket from 'dns-packet';
 import { DnsHandler } from './handler.ts';
 import { dnsConfigFrom } from './config.ts';
-import { BUSY, BUSY_PAUSE_MS, MAX_WARMED, MAX_WARMED_INSTANCES, MIN_WARMED, SLICE_MS, warmPrepared, warmedServices, type WarmTimers } from './warm.ts';
+import { BUSY, BUSY_PAUSE_MS, MAX_WARMED, MAX_WARMED_INSTANCES, MIN_WARMED, SLICE_MS, START_DELAY_MS, warmPrepared, warmedServices, type WarmTimers } from './warm.ts';
 import type { DnsInstance, DnsReader } from '../endpoint/dns-view.ts';
 import { devConfig } from '../../test/support/agent.ts';
 import { silentLogger } from '../log.ts';
@@ -52,6 +52,7 @@ test('each service\'s A and SRV question is asked once, a few per slice, names n
   const target = recorder();
   const w = warmPrepared(target, ['web', 'db-1', 'under_score', 'connect:web', 'x'.repeat(64), 'api'], 'consul.', timers);
   assert.deepEqual(target.asked, [], 'nothing before the first timer turn');
+  assert.deepEqual(timers.delays, [START_DELAY_MS]);
   let slices = 0;
   while (timers.pending.length > 0) timers.run(), slices++;
   assert.equal(await w.done, 6);
@@ -137,4 +138,16 @@ test('warmedServices: services in catalog order until MAX_WARMED_INSTANCES insta
   // One service past the budget is passed over; smaller ones after it still fit.
   const mixed = warmedServices(catalog([MAX_WARMED_INSTANCES + 1, ...Array<number>(MIN_WARMED).fill(1)]));
   assert.deepEqual([mixed.length, mixed[0]], [MIN_WARMED, 's1']);
+});
+
+test('questions during the start delay mean no slice at all until they stop', async () => {
+  const timers = manualTimers();
+  const target = recorder();
+  const w = warmPrepared(target, ['a', 'b'], 'consul', timers);
+  target.questions += BUSY + 1;
+  timers.run();
+  assert.deepEqual(target.asked, []);
+  assert.equal(timers.delays.at(-1), BUSY_PAUSE_MS);
+  while (timers.pending.length > 0) timers.run();
+  assert.equal(await w.done, 4);
 });
