@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevAgent } from './support/agent.ts';
+import { until } from './support/wait.ts';
 import { MIN_WARMED } from '../src/dns/warm.ts';
 
 test('a restarted server warms its services\' answers, but not as a secondary waiting for the primary to resolve its DNS token', async (t) => {
@@ -27,7 +28,7 @@ test('a restarted server warms its services\' answers, but not as a secondary wa
   // Restarted as it was, it warms each service's A and SRV question (and the servers' `consul`).
   const again = await startDevAgent({ config: { ...base, primaryDatacenter: 'dc2' } });
   const warmed = await again.agent.dnsHandler();
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await until('the warm-up to ask every question', 10_000, async () => warmed.questions >= 2 * (MIN_WARMED + 2), { every: 20 });
   await again.stop();
   assert.equal(warmed.questions, 2 * (MIN_WARMED + 2));
   // Restarted as a secondary of an unreachable dc1, ACLs on under allow, tokens not replicated:
@@ -40,7 +41,8 @@ test('a restarted server warms its services\' answers, but not as a secondary wa
   });
   t.after(() => dev.stop());
   const handler = await dev.agent.dnsHandler();
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // As long as the warm-up took above (its start delay, then a few slices), and more.
+  await new Promise((resolve) => setTimeout(resolve, 500));
   assert.equal(handler.questions, 0, 'questions answered under the default policy before the primary resolved the DNS token');
 });
 
