@@ -14,10 +14,7 @@ const prepare = (node: string) => dc.prepare(node, { autopilot: { server_stabili
 const launch = (p: PreparedServer, peers: PreparedServer[]) => dc.launch(p, peers, 3);
 const killHard = (s: Server) => dc.killHard(s);
 
-const agreedLeader = (among: Server[], not = '') => until('one agreed leader', 30_000, async () => {
-  const seen = await Promise.all(among.map((s) => getJson<string>(`${s.http}/v1/status/leader`)));
-  return seen[0] && seen[0] !== not && seen.every((x) => x === seen[0]) ? seen[0] : undefined;
-}, { every: 50 });
+const agreedLeader = (among: Server[], not = '') => dc.agreedLeader(among, 30_000, not);
 
 type RaftConfig = { Servers: { Node: string; Leader: boolean; Voter: boolean }[] };
 type EtcdMembers = { members?: { name?: string; isLearner?: boolean }[] };

@@ -98,13 +98,17 @@ export class ManagedDc {
     if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }
 
-  /** The leader address every one of `among` agrees on; a timeout says what each answered last. */
-  agreedLeader(among: ManagedServer[], ms = 30_000): Promise<string> {
+  /**
+   * The leader address every one of `among` agrees on, other than `not` (a killed leader, which
+   * the survivors keep naming until its election lease runs out); a timeout says what each
+   * answered last.
+   */
+  agreedLeader(among: ManagedServer[], ms = 30_000, not = ''): Promise<string> {
     let seen: (string | undefined)[] = [];
     return until('one agreed leader', ms, async () => {
       seen = await Promise.all(among.map((s) => getJson<string>(`${s.http}/v1/status/leader`)));
-      return seen[0] && seen.every((x) => x === seen[0]) ? seen[0] : undefined;
-    }, { context: () => `last answers: ${among.map((s, i) => `${s.node}=${JSON.stringify(seen[i] ?? null)} (${processState(s.child)})`).join(' ')}` });
+      return seen[0] && seen[0] !== not && seen.every((x) => x === seen[0]) ? seen[0] : undefined;
+    }, { every: 50, context: () => `last answers: ${among.map((s, i) => `${s.node}=${JSON.stringify(seen[i] ?? null)} (${processState(s.child)})`).join(' ')}` });
   }
 
   /** SIGTERM everyone (SIGKILL after 8 s), kill leftover etcd members, remove the data; once more does nothing. */
