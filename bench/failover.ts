@@ -21,8 +21,8 @@ import { parseArgs } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import { startEtcd, type EtcdCluster } from '../test/support/etcd.ts';
 import { agentPut, agreedLeader, firstAck, kill, startHaCluster, type ServerAgent } from './support/ha-cluster.ts';
-import { etcdLeaderIndex, freezeMachine, killMachine, moveEtcdLeader, startManagedCluster, type ManagedServer } from './support/managed-cluster.ts';
-import { monoMs, quantile, sleep } from './support/proc.ts';
+import { etcdLeaderIndex, etcdPid, freezeMachine, killMachine, moveEtcdLeader, startManagedCluster, type ManagedServer } from './support/managed-cluster.ts';
+import { cpuMs, machineCpuMs, monoMs, quantile, sleep } from './support/proc.ts';
 
 const { values: opts } = parseArgs({
   options: { trials: { type: 'string', default: '5' }, quick: { type: 'boolean', default: false }, modes: { type: 'string' } },
@@ -81,6 +81,17 @@ async function etcdReelected(etcd: EtcdCluster, old: number): Promise<number> {
   }
 }
 
+/** Prints the CPU `pids` and the machine used from now until the promise it is chained to resolves. */
+function cpuWindow(pids: number[]): (at: number) => number {
+  const [cpu0, m0, t0] = [pids.map(cpuMs), machineCpuMs(), monoMs()];
+  return (at) => {
+    const m1 = machineCpuMs();
+    const busy = 1 - (m1.idle - m0.idle) / (m1.total - m0.total);
+    progress(`  CPU from the kill to etcd's re-election (${Math.round(at - t0)} ms): survivors ${pids.map((p, i) => Math.round(cpuMs(p) - cpu0[i])).join(' / ')} ms, machine busy ${Math.round(100 * busy)} %`);
+    return at;
+  };
+}
+
 /** Raw etcd with etcd's default timings (as managed members run) or the test suite's fast ones (as `external` runs). */
 async function etcdTrial(kind: 'etcd-default' | 'etcd-fast'): Promise<Trial> {
   const etcd = await setup(() => startEtcd(3, kind === 'etcd-default' ? { heartbeatMs: 100, electionTimeoutMs: 1000 } : {}));
@@ -88,9 +99,10 @@ async function etcdTrial(kind: 'etcd-default' | 'etcd-fast'): Promise<Trial> {
   try {
     await client.put('/bench-failover/warm').value('x');
     const old = await etcd.leaderIndex();
+    const window = cpuWindow(etcd.members.filter((_m, i) => i !== old).map((m) => m.process!.pid!));
     const t0 = monoMs();
     const killed = etcd.kill(old);
-    const elected = etcdReelected(etcd, old);
+    const elected = etcdReelected(etcd, old).then(window);
     const ack = await firstAck((n) => client.put(`/bench-failover/p${n}`).value('x').then(() => true), PROBE_EVERY_MS, TIMEOUT_MS);
     const t = { kind, etcdLeaderMs: (await elected) - t0, firstWriteMs: ack - t0 };
     await killed;
@@ -147,9 +159,10 @@ async function managedTrial(kind: 'managed' | 'frozen'): Promise<Trial> {
     const leader = dc.servers.find((a) => a.server === leaderAddr)!;
     await moveEtcdLeader(dc.servers, leader);
     const rest = dc.servers.filter((a) => a !== leader);
+    const window = cpuWindow(rest.flatMap((s) => [s.child.pid!, etcdPid(s)]));
     const t0 = monoMs();
     const killed = kind === 'frozen' ? (freezeMachine(leader), Promise.resolve()) : killMachine(leader);
-    const elected = managedEtcdReelected(rest);
+    const elected = managedEtcdReelected(rest).then(window);
     const agentLeader = agreedLeader(rest, leaderAddr, TIMEOUT_MS).then(() => monoMs());
     const ack = await firstAck((n, s) => agentPut(rest[n % rest.length] as ServerAgent, `p${n}`, s), PROBE_EVERY_MS, TIMEOUT_MS);
     const t: Trial = { kind, etcdLeaderMs: (await elected) - t0, firstWriteMs: ack - t0, agentLeaderMs: (await agentLeader) - t0 };

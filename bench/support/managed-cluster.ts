@@ -28,7 +28,7 @@ export interface ManagedCluster {
   stop(): Promise<void>;
 }
 
-function etcdPid(s: ManagedServer): number {
+export function etcdPid(s: ManagedServer): number {
   try {
     return Number(fs.readFileSync(path.join(s.dataDir, 'etcd', 'etcd.pid'), 'utf8'));
   } catch {
