@@ -217,6 +217,10 @@ describe('Patroni with Proconsul as its Consul DCS', { timeout: 90_000 }, () => 
     assert.ok(tookMs >= SESSION_TTL_S * 1000, `lock moved ${tookMs} ms after the kill, before the session could expire`);
 
     await until('the replica promoted', 20_000, async () => (await apiStatus(replica, '/leader')) === 200 || undefined, { context: logs });
+    // Patroni 3.0 answers /leader (and /primary) 200 as soon as it holds the lock; its promotion
+    // (pg_ctl promote -W, then polling pg_controldata) ends a moment later, and a write sent
+    // before then is refused as read-only: wait for PostgreSQL to leave recovery first.
+    await until('the replica\'s PostgreSQL out of recovery', 20_000, async () => psql(replica, 'SELECT pg_is_in_recovery()') === 'f' || undefined, { retryErrors: true, context: logs });
     const [session] = (await consulGet<SessionInfo[]>(`/v1/session/info/${took.session}`)) ?? [];
     assert.equal(session?.Name, `${SCOPE}-${replica.name}`);
     assert.equal(await consulGet(`/v1/session/info/${before!.session}`).then((s) => (s as unknown[])?.length), 0, 'the dead leader\'s session is gone');
