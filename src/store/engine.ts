@@ -1,11 +1,12 @@
 // The in-memory state machine behind the memory and embedded backends: current keys in a
-// B+tree, transactions evaluated and applied in order, a bounded history for watches, leases.
+// KeyMap (in order, the catalog's hashed), transactions evaluated and applied in order, a bounded
+// history for watches, leases.
 // Backends decide when a batch is durable and then call `publish()`. A backend with a durable
 // copy of the values (embedded) passes a ValueSource and calls `release()` once a batch is
 // durable: the key map holds only revisions for such a backend, values not yet durable wait in a
 // side map until their batch is released, and the engine reads values back on the rare paths that
 // need them (gets, ranges, value compares, previous values, snapshots).
-import { sortedMap, forPrefix } from '../sorted-map.ts';
+import { KeyMap } from './key-map.ts';
 import { CompactedError, NotFoundError, BadRequestError } from '../errors.ts';
 import type {
   Compare, KeyValue, Op, OpResult, TxnRequest, TxnResponse, WatchBatch, WatchEvent, WatchHandlers, Watch,
@@ -72,6 +73,8 @@ export interface EngineOptions {
   historyLimit?: number;
   /** Durable values; without one, every value stays in memory. */
   values?: ValueSource;
+  /** Keys kept hashed (KeyMap): the default catalog's (`catalog/`, the default); '' keeps all in order. */
+  hashedPrefix?: string;
 }
 
 /** A key to load at start; a null value is read from the ValueSource when needed. */
@@ -85,7 +88,7 @@ function onlyPuts(ops: readonly Op[]): boolean {
 
 /** The ordered state machine shared by the memory and embedded backends. */
 export class StoreEngine {
-  readonly keys = sortedMap<string, Slot>();
+  readonly keys: KeyMap<Slot>;
   readonly leases = new Map<number, LeaseState>();
   #revision = 0;
   #published = 0;
@@ -132,6 +135,7 @@ export class StoreEngine {
     // covers, so it is kept short.
     this.#historyLimit = opts.historyLimit ?? 1_000;
     this.#values = opts.values;
+    this.keys = new KeyMap<Slot>(opts.hashedPrefix ?? 'catalog/');
   }
 
   /** Sets the durable value source (before `load()`); from then on `release()` drops values. */
@@ -171,7 +175,7 @@ export class StoreEngine {
     const pending: (Uint8Array | undefined)[] = [];
     let released = 0;
     const values = this.#values;
-    forPrefix(this.keys, prefix, (k, slot) => {
+    this.keys.forPrefix(prefix, (k, slot) => {
       const e = entryOf(slot);
       const p = e.value || !values ? undefined : this.#pendingPut(k)?.value;
       entries.push([k, e]);
