@@ -24,8 +24,9 @@ const PREFIXES = ['', 'c', 'cat', 'catalog', 'catalog/', 'catalog/n', 'catalog/n
 test('KeyMap: reads, writes and prefix ranges match an ordered map under random changes', () => {
   let seed = 7;
   const rnd = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+    // The high bits: an LCG's low bits repeat every few draws.
+    return (seed >>> 15) % n;
   };
   for (const hashed of ['catalog/', '']) {
     const m = new KeyMap<number>(hashed);
